@@ -1,0 +1,479 @@
+"""The configuration schema: every lever, model parameter and run setting.
+
+The dataclasses below are the single source of truth for names, types, defaults, meanings and
+allowed ranges. Hydra composes YAML files in ``configs/`` on top of them (they are registered in
+the ConfigStore as ``base_config``), and :func:`validate` checks every range before a model is
+built, so that a bad value fails with one clear line instead of a broken run.
+
+Each numeric field carries ``metadata={"range": (lo, hi), "doc": ...}``; ``None`` means unbounded
+on that side. ``docs/ODD.md`` lists the same names and defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+SHOCK_KINDS = ("pool_withdrawal", "budget_cut", "reorganisation", "staff_turnover")
+ATTENDANCE = ("targeted", "everyone")
+SECTORS = ("acute", "pct", "council", "voluntary", "community")
+SCENARIOS = (
+    "baseline",
+    "mrs_smith",
+    "pool_withdrawal",
+    "care_trust",
+    "invite_everyone",
+    "dedicated_time",
+    "money_turf_ego",
+)
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range, unknown or malformed.
+
+    The message names the key, the value and what is allowed, in one line.
+    """
+
+
+def p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None):
+    """Declare a config field with its default, its allowed range and its meaning.
+
+    Args:
+        default: the default value.
+        lo: the smallest allowed value, or None.
+        hi: the largest allowed value, or None.
+        doc: one line saying what the value means and its unit.
+        choices: for a string field, the allowed values.
+
+    Returns:
+        A dataclass field carrying the range and the documentation as metadata.
+    """
+    meta = {"range": (lo, hi), "doc": doc, "choices": choices}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# --------------------------------------------------------------------------- policy levers
+@dataclass
+class PolicyConfig:
+    """The policy levers of MODEL.md (config group ``policy``)."""
+
+    pooled_budget_share: float = p(0.0, 0, 1, "share of each statutory partner's budget paid into the pool")
+    coterminosity: float = p(0.44, 0, 1, "alignment of health and council boundaries (lever; the measured value is reported)")
+    shared_records: float = p(0.2, 0, 1, "how far information systems share records")
+    joint_training_hours: float = p(0.0, 0, 40, "joint training per professional per month, hours")
+    meeting_interval_weeks: int = p(4, 1, 52, "weeks between partnership meetings")
+    meeting_attendance: str = p("targeted", doc="who attends partnership meetings", choices=ATTENDANCE)
+    joint_indicators: float = p(0.1, 0, 1, "weight of joint outcomes in agencies' performance regimes")
+    no_detriment: bool = p(False, doc="staff keep (and improve) their terms when working in joint teams")
+    dedicated_time: float = p(0.0, 0, 0.5, "share of professionals' time given to partnership work")
+    community_partners: bool = p(False, doc="voluntary, community and faith groups take part")
+    user_involvement: float = p(0.1, 0, 1, "how far users shape services (fit of services to needs)")
+    culture_recognition: bool = p(False, doc="cultural differences are named and worked on")
+
+
+# --------------------------------------------------------------------------- scenario and shocks
+@dataclass
+class ShockConfig:
+    """One dated event. ``agency`` names a sector (acute, pct, council, voluntary, community)."""
+
+    week: int = p(104, 0, None, "week the shock happens (0 = first recorded week)")
+    kind: str = p("pool_withdrawal", doc="what happens", choices=SHOCK_KINDS)
+    share: float = p(0.5, 0, 1, "size: share withdrawn, cut, redrawn or replaced")
+    agency: str = p("pct", doc="sector of the agency that acts (pool_withdrawal, budget_cut)", choices=SECTORS)
+
+
+@dataclass
+class ScenarioConfig:
+    """A named preset: its description paragraph, its shocks and whether a user is traced."""
+
+    name: str = p("baseline", doc="preset name")
+    description: str = p("", doc="one paragraph shown to teachers and in run summaries")
+    shocks: list[ShockConfig] = field(default_factory=list)
+    trace_user: bool = p(False, doc="trace one older person (Mrs Smith) through her journey")
+
+
+# --------------------------------------------------------------------------- model parameters
+@dataclass
+class GeographyParams:
+    """Localities on a grid; council areas are column bands, crossing health areas row bands."""
+
+    rows: int = p(6, 1, 30, "rows of the locality grid")
+    cols: int = p(6, 1, 30, "columns of the locality grid")
+    n_areas: int = p(3, 1, 10, "number of council areas, and of health (PCT) areas")
+    gp_straddle: float = p(0.15, 0, 1, "share of users registered with a GP in another health area")
+
+
+@dataclass
+class PopulationParams:
+    """Service users: how many, how they arrive and what they need."""
+
+    initial_users: int = p(2000, 0, 1_000_000, "users on caseloads at week 0")
+    community_referrals: float = p(0.9, 0, 1000, "new community referrals per locality per week (Poisson mean)")
+    hospital_discharges: float = p(0.45, 0, 1000, "new users referred from hospital per locality per week")
+    need_prob: list[float] = p([0.55, 0.6, 0.45, 0.35], 0, 1, "chance of a need in health, personal care, practical, social")
+    need_hours: list[float] = p([1.0, 1.5, 0.8, 0.6], 0, 40, "casework hours a week to meet a need, by domain")
+    means_share: float = p(0.45, 0, 1, "share of users above the social care means-test threshold")
+    decline_if_charged: float = p(0.3, 0, 1, "chance a charged user declines a means-tested service")
+
+
+@dataclass
+class WorkforceParams:
+    """Professionals: numbers, hours, pay and morale."""
+
+    professionals: int = p(200, 5, 100_000, "professionals across all agencies")
+    hours: float = p(37.5, 1, 60, "contracted hours a week")
+    pay_gap: float = p(0.12, 0, 1, "health staff's pay premium over council staff in similar jobs")
+    sickness_base: float = p(0.03, 0, 1, "weekly chance of a week off sick at full morale")
+    sickness_low_morale: float = p(0.08, 0, 1, "extra weekly sickness chance at zero morale")
+    turnover_base: float = p(0.0015, 0, 1, "weekly chance of leaving at full morale")
+    turnover_low_morale: float = p(0.01, 0, 1, "extra weekly chance of leaving at zero morale")
+    vacancy_weeks: int = p(8, 0, 104, "weeks a post stays empty after a leaver")
+    casework_share: float = p(0.6, 0.05, 1, "share of non-partnership hours available for casework (the rest is administration and travel)")
+    reserved_share: float = p(0.15, 0, 1, "share of casework hours kept for assessments and new packages when ongoing work would take them all")
+    morale_recovery: float = p(0.01, 0, 1, "weekly recovery of morale towards 1 in a week without overload or resentment")
+    overload_morale_loss: float = p(0.02, 0, 1, "morale lost per week of overload")
+    resentment_morale_loss: float = p(0.05, 0, 1, "morale lost per unit of pay resentment")
+
+
+@dataclass
+class AssessmentParams:
+    """Mechanism 2: assessment, and accepting a partner's assessment."""
+
+    hours: float = p(3.0, 0, 40, "professional hours per assessment")
+    trust_weight: float = p(1.0, 0, 5, "exponent on trust in the acceptance probability")
+
+
+@dataclass
+class FundingParams:
+    """Mechanism 3: budgets, the pool and negotiating who pays."""
+
+    cost_per_hour: float = p(30.0, 0, 1000, "cost of one hour of commissioned care, pounds")
+    care_multiplier: float = p(4.0, 0, 100, "commissioned care hours bought per casework hour")
+    budget_headroom: float = p(1.0, 0.1, 10, "annual budget as a multiple of the initial caseload's cost")
+    negotiation_base: float = p(0.5, 0, 1, "weekly chance of agreeing who pays, with full trust and no defensiveness")
+    over_budget_refusal: float = p(0.6, 0, 1, "how far an over-budget agency refuses new costs (cost-shifting)")
+    user_involvement_saving: float = p(0.15, 0, 1, "share of package cost saved by a perfect fit to needs")
+
+
+@dataclass
+class CoordinationParams:
+    """Mechanism 4: coordinating joint cases across agencies (logistic success model)."""
+
+    intercept: float = p(-0.4, -10, 10, "log-odds of success before the terms below")
+    trust: float = p(2.0, 0, 10, "weight of mutual trust")
+    understanding: float = p(1.2, 0, 10, "weight of shared understanding of each other's terms")
+    records: float = p(1.0, 0, 10, "weight of shared records")
+    alignment: float = p(1.2, 0, 10, "weight of boundary alignment (same team covers the locality)")
+    culture: float = p(3.0, 0, 20, "weight of cultural distance")
+    extra_agency: float = p(0.35, 0, 5, "penalty per agency beyond two on a case")
+    effort: float = p(0.8, 0, 10, "weight of effort (loyalty and joint performance regime)")
+    review_rate: float = p(0.25, 0, 1, "weekly chance a served joint case needs coordinating")
+    hours: float = p(1.0, 0, 20, "hours each professional spends on one coordination")
+    failure_wellbeing_loss: float = p(0.03, 0, 1, "well-being lost by a user when coordination fails")
+    failure_extra_hours: float = p(1.0, 0, 20, "duplicated-visit hours when coordination fails")
+
+
+@dataclass
+class OutcomeParams:
+    """Mechanism 5: well-being, hospital admission and readmission, leaving."""
+
+    wellbeing_gain: float = p(0.04, 0, 1, "weekly rise of well-being towards 1 when needs are met")
+    wellbeing_loss: float = p(0.05, 0, 1, "weekly fall of well-being when needs are unmet")
+    admission_base: float = p(0.003, 0, 1, "weekly hospital admission chance of a supported user at severity 1")
+    unsupported_factor: float = p(4.0, 0, 100, "admission risk multiplier for unmet health or personal care need")
+    post_discharge_factor: float = p(6.0, 0, 100, "admission risk multiplier in the 4 weeks after discharge")
+    stay_weeks: float = p(1.5, 0.5, 52, "mean length of a hospital stay, weeks")
+    leave_well: float = p(0.02, 0, 1, "weekly chance a user whose needs are met no longer needs services")
+    leave_badly: float = p(0.012, 0, 1, "weekly chance of leaving badly (care home, death) at well-being 0")
+    readmission_window: int = p(4, 1, 52, "weeks after discharge in which an admission is a readmission")
+
+
+@dataclass
+class TrustParams:
+    """Mechanism 6: relational trust, held per professional towards each agency."""
+
+    initial: float = p(0.45, 0, 1, "mean trust at the start")
+    spread: float = p(0.1, 0, 0.5, "standard deviation of initial trust")
+    neutral: float = p(0.35, 0, 1, "level trust decays to without contact")
+    gain: float = p(0.005, 0, 1, "rise towards 1 after a successful joint case")
+    loss: float = p(0.015, 0, 1, "fall towards 0 after a failed joint case")
+    decay: float = p(0.004, 0, 1, "weekly decay towards neutral without contact")
+    shatter: float = p(0.7, 0, 1, "share of trust towards an agency lost when it withdraws or misuses pooled money (times the share withdrawn)")
+
+
+@dataclass
+class CultureParams:
+    """Mechanism 7: culture and shared understanding."""
+
+    dims: int = p(2, 1, 8, "dimensions of culture (e.g. medical-social, procedural-discretionary)")
+    flexibility: float = p(0.2, 0, 1, "how far a professional's culture can move from their profession's norm")
+    cowork_pull: float = p(0.001, 0, 1, "pull towards a partner's culture per joint case")
+    training_pull: float = p(0.04, 0, 1, "pull towards the partnership's mean culture per hour of joint training")
+    recognition_relief: float = p(0.5, 0, 1, "share of cultural distance's harm removed by culture recognition")
+    understanding_initial: float = p(0.3, 0, 1, "initial shared understanding of other professions' terms")
+    understanding_contact: float = p(0.002, 0, 1, "rise towards 1 per joint contact")
+    understanding_training: float = p(0.025, 0, 1, "rise towards 1 per hour of joint training")
+
+
+@dataclass
+class LoyaltyParams:
+    """Mechanism 8: loyalty between own organisation (0) and the partnership (1)."""
+
+    initial: float = p(0.3, 0, 1, "mean loyalty to the partnership at the start")
+    appraisal: float = p(0.08, 0, 1, "monthly pull of appraisal towards its weights (joint vs own indicators)")
+    benefit: float = p(0.002, 0, 1, "rise per joint case seen to succeed for the user")
+    dedicated: float = p(0.06, 0, 1, "weekly rise per unit of dedicated time")
+    resentment: float = p(0.05, 0, 1, "fall per joint contact with a better-paid partner, per unit of pay gap")
+    no_detriment_relief: float = p(0.85, 0, 1, "share of pay resentment removed by no-detriment terms")
+    overload: float = p(0.01, 0, 1, "fall per week of overload")
+    shock: float = p(0.3, 0, 1, "fall when the partnership's pooled money is withdrawn (times the share)")
+
+
+@dataclass
+class MeetingParams:
+    """Mechanism 9: partnership meetings and airtime."""
+
+    hours: float = p(2.0, 0, 24, "length of a meeting, hours (each attendee)")
+    trust_gain: float = p(0.06, 0, 1, "trust gain per meeting in a small room")
+    understanding_gain: float = p(0.04, 0, 1, "shared-understanding gain per meeting in a small room")
+    airtime_capacity: float = p(25.0, 1, 1000, "room size at which a meeting's net effect turns negative")
+    targeted_size: int = p(8, 1, 1000, "largest room of a targeted meeting (those with the most failed joint cases)")
+
+
+@dataclass
+class DecisionParams:
+    """Mechanism 10: agencies' budgets, pool withdrawal and priorities."""
+
+    pressure_threshold: float = p(0.03, 0, 1, "overspend, as a share of the annual budget, that counts as financial pressure")
+    withdraw_base: float = p(0.6, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws")
+    withdraw_share: float = p(0.5, 0, 1, "share of its pooled money an agency takes back when it withdraws")
+    budget_growth: float = p(0.02, -1, 1, "yearly budget growth")
+    discharge_pressure: float = p(0.5, 0, 1, "weekly chance the acute trust discharges a fit patient before support is in place, under own indicators only")
+
+
+@dataclass
+class CommunityParams:
+    """Mechanism 11: community, faith and voluntary partners; user involvement."""
+
+    cost_share: float = p(0.4, 0, 1, "cost of a community partner's support relative to statutory care")
+    capacity_share: float = p(0.15, 0, 1, "workers in voluntary and community groups, as a share of the statutory workforce, when they take part")
+    misfit: float = p(0.15, 0, 1, "share of a delivered service that misses the need when users have no say")
+
+
+@dataclass
+class ModelParams:
+    """All mechanism parameters, grouped by the mechanism that uses them."""
+
+    geography: GeographyParams = field(default_factory=GeographyParams)
+    population: PopulationParams = field(default_factory=PopulationParams)
+    workforce: WorkforceParams = field(default_factory=WorkforceParams)
+    assessment: AssessmentParams = field(default_factory=AssessmentParams)
+    funding: FundingParams = field(default_factory=FundingParams)
+    coordination: CoordinationParams = field(default_factory=CoordinationParams)
+    outcomes: OutcomeParams = field(default_factory=OutcomeParams)
+    trust: TrustParams = field(default_factory=TrustParams)
+    culture: CultureParams = field(default_factory=CultureParams)
+    loyalty: LoyaltyParams = field(default_factory=LoyaltyParams)
+    meetings: MeetingParams = field(default_factory=MeetingParams)
+    decisions: DecisionParams = field(default_factory=DecisionParams)
+    community: CommunityParams = field(default_factory=CommunityParams)
+    defensiveness: float = p(0.5, 0, 1, "how defensive statutory agencies are of their turf and budgets")
+
+
+@dataclass
+class RunConfig:
+    """Run settings (config group ``run``)."""
+
+    weeks: int = p(260, 1, 5200, "weeks to simulate (default five years)")
+    seed: int = p(42, 0, 2**32 - 1, "seed of the random number generator")
+    progress: bool = p(True, doc="show a progress bar")
+    figure: bool = p(True, doc="write overview.png")
+    summary_weeks: int = p(52, 1, 5200, "final weeks over which the summary outcomes are averaged")
+
+
+@dataclass
+class Config:
+    """The whole configuration of one run."""
+
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    model: ModelParams = field(default_factory=ModelParams)
+    run: RunConfig = field(default_factory=RunConfig)
+
+
+def register_configs() -> None:
+    """Register the schema in Hydra's ConfigStore as ``base_config``."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+
+
+def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
+    lo, hi = f.metadata.get("range", (None, None))
+    choices = f.metadata.get("choices")
+    if choices is not None:
+        if value not in choices:
+            raise ConfigError(f"{key}={value!r} is not allowed: choose one of {', '.join(choices)}")
+        return
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            continue
+        if v != v:  # NaN
+            raise ConfigError(f"{key}={value!r} is not a number")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            allowed = f"{lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"
+            raise ConfigError(f"{key}={value!r} is out of range: allowed {allowed}")
+
+
+def _walk(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            _walk(value, key + ".")
+        elif f.name == "shocks":
+            for i, shock in enumerate(value):
+                _walk(shock, f"{key}[{i}].")
+        else:
+            _check_value(key, value, f)
+
+
+def validate(cfg: Config) -> Config:
+    """Check every value of a configuration against its declared range and choices.
+
+    Also checks what single fields cannot: list lengths, the grid's divisibility into areas, and
+    that every shock falls inside the run.
+
+    Args:
+        cfg: a Config (as built by :func:`to_config`).
+
+    Returns:
+        The same config, if valid.
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed.
+    """
+    _walk(cfg, "")
+    g = cfg.model.geography
+    if g.cols % g.n_areas or g.rows % g.n_areas:
+        raise ConfigError(
+            f"model.geography.n_areas={g.n_areas} must divide rows={g.rows} and cols={g.cols}"
+        )
+    for name in ("need_prob", "need_hours"):
+        value = getattr(cfg.model.population, name)
+        if len(value) != 4:
+            raise ConfigError(
+                f"model.population.{name}={value} must have 4 values (health, personal care, practical, social)"
+            )
+    for i, shock in enumerate(cfg.scenario.shocks):
+        if shock.kind == "pool_withdrawal" and shock.agency not in ("pct", "council"):
+            raise ConfigError(
+                f"scenario.shocks[{i}].agency={shock.agency!r} cannot withdraw pooled money: allowed pct, council"
+            )
+        if shock.week >= cfg.run.weeks:
+            raise ConfigError(
+                f"scenario.shocks[{i}].week={shock.week} is after the last week: allowed 0..{cfg.run.weeks - 1} for run.weeks={cfg.run.weeks}"
+            )
+    return cfg
+
+
+def _build(cls: type, data: Any, prefix: str) -> Any:
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}={data!r} must be a mapping")
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"{prefix}{unknown[0]} is not a known key: allowed {', '.join(sorted(names))}"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        f = names[name]
+        sub = _dataclass_type(cls, name)
+        if sub is not None:
+            kwargs[name] = _build(sub, value, f"{prefix}{name}.")
+        elif name == "shocks":
+            if not isinstance(value, list):
+                raise ConfigError(f"{prefix}shocks={value!r} must be a list of shocks")
+            kwargs[name] = [_build(ShockConfig, s, f"{prefix}shocks[{i}].") for i, s in enumerate(value)]
+        else:
+            kwargs[name] = _coerce(f"{prefix}{name}", value, f.default if f.default is not dataclasses.MISSING else f.default_factory())
+    return cls(**kwargs)
+
+
+def _dataclass_type(cls: type, name: str) -> type | None:
+    hints = {
+        Config: {"scenario": ScenarioConfig, "policy": PolicyConfig, "model": ModelParams, "run": RunConfig},
+        ModelParams: {
+            "geography": GeographyParams, "population": PopulationParams, "workforce": WorkforceParams,
+            "assessment": AssessmentParams, "funding": FundingParams, "coordination": CoordinationParams,
+            "outcomes": OutcomeParams, "trust": TrustParams, "culture": CultureParams,
+            "loyalty": LoyaltyParams, "meetings": MeetingParams, "decisions": DecisionParams,
+            "community": CommunityParams,
+        },
+    }
+    return hints.get(cls, {}).get(name)
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}={value!r} must be true or false")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{key}={value!r} must be a whole number")
+    if isinstance(default, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{key}={value!r} must be a number")
+    if isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{key}={value!r} must be text")
+    if isinstance(default, list):
+        if isinstance(value, list | tuple) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        ):
+            return [float(v) for v in value]
+        raise ConfigError(f"{key}={value!r} must be a list of numbers")
+    return value
+
+
+def to_config(data: Any = None) -> Config:
+    """Build and validate a :class:`Config` from a mapping, an OmegaConf node or a Config.
+
+    Missing keys take their defaults; unknown keys, wrong types and out-of-range values raise.
+
+    Args:
+        data: a nested dict (e.g. ``{"policy": {"coterminosity": 0.7}}``), a DictConfig, a
+            Config, or None for all defaults.
+
+    Returns:
+        A validated Config.
+
+    Raises:
+        ConfigError: for the first bad key or value found.
+    """
+    if isinstance(data, Config):
+        return validate(data)
+    if data is not None and not isinstance(data, dict):
+        from omegaconf import OmegaConf
+
+        data = OmegaConf.to_container(data, resolve=True)
+    return validate(_build(Config, data or {}, ""))
+
+
+def to_dict(cfg: Config) -> dict:
+    """Return the config as plain nested dicts and lists (for summary.json)."""
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,112 @@
+"""Localities, council and health boundaries, and the coterminosity they produce.
+
+Localities sit on a ``rows x cols`` grid. Council areas are ``n_areas`` bands of columns. Health
+(primary care trust) areas are drawn from the ``coterminosity`` lever: each locality takes the
+health area paired with its council area with probability ``coterminosity``, and otherwise the
+health area of a band of rows, which cuts across the council bands as far as a grid allows. At 1
+every health area coincides with one council area; at 0 every health area straddles all councils.
+GP lists straddle too: a share of users is registered in another health area than their
+locality's (``geography.gp_straddle``).
+
+What the mechanisms read is the *alignment* of a (health area, council area) pair: the Jaccard
+overlap of the two sets of localities, i.e. how far one joint team can cover both. The reported
+coterminosity is the mean alignment over the population's localities, rescaled so that the fully
+cross-cutting layout scores 0 and identical boundaries score 1.
+
+Source: Brereton & Clarke (002_59ebb7269a103f44.txt), "lack of geographical co-terminosity ...
+the distribution of GPs' lists adds a further source of confusion".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Geography:
+    """The boundaries of one run.
+
+    Attributes:
+        rows, cols: grid shape; locality ``l`` sits at ``(l // cols, l % cols)``.
+        council: council area of each locality.
+        health: health area of each locality.
+        alignment: ``[n_areas, n_areas]`` Jaccard overlap of health area h and council area c.
+        measured_coterminosity: the coterminosity the boundaries actually produce, in [0, 1].
+    """
+
+    rows: int
+    cols: int
+    n_areas: int
+    council: np.ndarray
+    health: np.ndarray
+    alignment: np.ndarray
+    measured_coterminosity: float
+
+    @property
+    def n_localities(self) -> int:
+        """Number of localities."""
+        return self.rows * self.cols
+
+
+def _jaccard(health: np.ndarray, council: np.ndarray, n: int) -> np.ndarray:
+    both = np.zeros((n, n))
+    np.add.at(both, (health, council), 1.0)
+    h_size = both.sum(axis=1, keepdims=True)
+    c_size = both.sum(axis=0, keepdims=True)
+    union = h_size + c_size - both
+    return np.divide(both, union, out=np.zeros_like(both), where=union > 0)
+
+
+def _score(health: np.ndarray, council: np.ndarray, n: int) -> float:
+    return float(_jaccard(health, council, n)[health, council].mean())
+
+
+def generate(rows: int, cols: int, n_areas: int, coterminosity: float, rng: np.random.Generator) -> Geography:
+    """Draw health boundaries against fixed council boundaries from the coterminosity lever.
+
+    Args:
+        rows: grid rows (divisible by n_areas).
+        cols: grid columns (divisible by n_areas).
+        n_areas: number of council areas and of health areas.
+        coterminosity: the lever, in [0, 1].
+        rng: random generator of the model.
+
+    Returns:
+        The Geography with its measured coterminosity.
+    """
+    r, c = np.divmod(np.arange(rows * cols), cols)
+    council = c // (cols // n_areas)
+    crossing = r // (rows // n_areas)
+    return redraw(rows, cols, n_areas, council, crossing, np.ones(rows * cols, bool), council.copy(), coterminosity, rng)
+
+
+def redraw(rows, cols, n_areas, council, crossing, which, health, coterminosity, rng) -> Geography:
+    """Redraw the health area of the localities in ``which`` (used at start and by reorganisation).
+
+    Args:
+        rows, cols, n_areas: grid shape and number of areas.
+        council: council area per locality.
+        crossing: the cross-cutting (row band) health area per locality.
+        which: boolean mask of localities to redraw.
+        health: current health areas (kept where ``which`` is False).
+        coterminosity: the lever.
+        rng: random generator.
+
+    Returns:
+        A new Geography.
+    """
+    health = health.copy()
+    aligned = rng.random(council.size) < coterminosity
+    health[which] = np.where(aligned, council, crossing)[which]
+    floor = _score(crossing, council, n_areas) if n_areas > 1 else 0.0
+    raw = _score(health, council, n_areas)
+    measured = 1.0 if floor >= 1.0 else float(np.clip((raw - floor) / (1.0 - floor), 0.0, 1.0))
+    return Geography(rows, cols, n_areas, council, health, _jaccard(health, council, n_areas), measured)
+
+
+def crossing_areas(geo: Geography) -> np.ndarray:
+    """The cross-cutting health area of each locality (its band of rows)."""
+    r = np.arange(geo.n_localities) // geo.cols
+    return r // (geo.rows // geo.n_areas)

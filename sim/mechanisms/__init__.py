@@ -1,0 +1,1 @@
+"""One module per mechanism of MODEL.md, each with its equations and its source article."""

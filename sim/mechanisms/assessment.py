@@ -1,0 +1,126 @@
+"""Mechanism 2: assessment, and accepting a partner's assessment.
+
+Each statutory agency responsible for one of a user's needs assesses the user once (one
+assessment covers all the needs that agency holds). Before queueing, the agency may accept an
+assessment already made by a partner; each week that chance is
+
+    p_accept = shared_records * T[a, b] ** assessment.trust_weight * alignment_u * (0.5 + 0.5 L_a)
+
+where ``T[a, b]`` is the mean trust of agency a's staff in the assessing agency b, ``alignment_u``
+is the overlap of the user's health and council areas (the same team covers the locality) and
+``L_a`` is the mean loyalty of a's staff (willingness to accept a partner's judgement). Otherwise
+the user waits in a's queue, tells the story again and meets another professional.
+
+Queues are served in priority order with the hours left after ongoing casework (each assessment
+costs ``assessment.hours``). Priority follows the agency's performance regime (see
+:func:`priority`): own indicators favour cases that can still meet a "within four weeks" target;
+joint indicators favour people in or just out of hospital.
+
+Sources: Willis (000) on users assessed again and again and telling their story repeatedly;
+Brereton & Clarke (002) on incompatible information systems and co-terminosity; Hudson (003) on
+indicators steering effort.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population import ASSESS, FUND
+
+if TYPE_CHECKING:
+    from sim.model import PartnershipModel
+
+
+def priority(model: PartnershipModel, agency: int, users: np.ndarray) -> np.ndarray:
+    """Priority score of the given users in an agency's queue (higher goes first).
+
+    Args:
+        model: the model.
+        agency: agency index.
+        users: user rows.
+
+    Returns:
+        Scores: weeks waited, plus severity, plus the regime's favourites, plus a random tiebreak.
+    """
+    pop = model.pop
+    waited = model.week - pop.wait_start[users]
+    jw = model.agency_joint_weight[agency]
+    hospital_side = pop.in_hospital[users] | (model.week - pop.last_discharge[users] < 4)
+    own_target = waited < 4
+    return (
+        waited
+        + 5.0 * pop.severity[users]
+        + 10.0 * jw * hospital_side
+        + 8.0 * (1.0 - jw) * own_target
+        + model.rng.random(users.size)
+    )
+
+
+def assess(model: PartnershipModel) -> None:
+    """Run this week's assessments for every agency."""
+    pop = model.pop
+    rows = model.active
+    u_idx, d_idx = np.nonzero(pop.stage[rows] == ASSESS)
+    if u_idx.size == 0:
+        return
+    users = rows[u_idx]
+    agencies = pop.resp[users, d_idx]
+    informal = ~model.agency_statutory[agencies]
+    # Voluntary and community partners take referrals without a formal assessment.
+    pop.stage[users[informal], d_idx[informal]] = FUND
+    users, agencies = users[~informal], agencies[~informal]
+    pairs = np.unique(np.stack([users, agencies], axis=1), axis=0)
+    if pairs.size == 0:
+        return
+    users, agencies = pairs[:, 0], pairs[:, 1]
+    accepted = _accept_partner(model, users, agencies)
+    _complete(model, users[accepted], agencies[accepted], assessor=None)
+    users, agencies = users[~accepted], agencies[~accepted]
+    cost = model.params.assessment.hours
+    for a in np.unique(agencies):
+        queue = users[agencies == a]
+        n = int(min(queue.size, model.new_hours[a] // cost)) if cost > 0 else queue.size
+        if n <= 0:
+            continue
+        chosen = queue[np.argsort(-priority(model, a, queue))[:n]]
+        model.new_hours[a] -= n * cost
+        assessors = model.choose_staff(a, n, hours=cost)
+        _complete(model, chosen, np.full(n, a), assessor=assessors)
+
+
+def _accept_partner(model: PartnershipModel, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+    pop = model.pop
+    by = pop.assessed_by[users]
+    partner_ok = (by >= 0) & (by != agencies[:, None])
+    has = partner_ok.any(axis=1)
+    partner = by[np.arange(users.size), np.argmax(partner_ok, axis=1)]
+    trust = model.agency_trust[agencies, np.maximum(partner, 0)]
+    loyalty = model.agency_loyalty[agencies]
+    p = (
+        model.policy.shared_records
+        * trust ** model.params.assessment.trust_weight
+        * pop.alignment[users]
+        * (0.5 + 0.5 * loyalty)
+    )
+    accepted = has & (model.rng.random(users.size) < p)
+    if accepted.any():
+        model.counters["assessments_accepted"] += int(accepted.sum())
+        model.trace(users[accepted], "partner's assessment accepted", agencies[accepted])
+    return accepted
+
+
+def _complete(model: PartnershipModel, users: np.ndarray, agencies: np.ndarray, assessor) -> None:
+    if users.size == 0:
+        return
+    pop = model.pop
+    mine = (pop.resp[users] == agencies[:, None]) & (pop.stage[users] == ASSESS)
+    pop.stage[users] = np.where(mine, FUND, pop.stage[users])
+    pop.assessed_by[users] = np.where(mine, agencies[:, None], pop.assessed_by[users])
+    if assessor is not None:
+        pop.key[users] = np.where(mine, assessor[:, None], pop.key[users])
+        pop.assessments[users] += 1
+        pop.professionals_met[users] += 1
+        model.counters["assessments_week"] += users.size
+        model.trace(users, "assessed", agencies, assessor)

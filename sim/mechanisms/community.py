@@ -1,0 +1,75 @@
+"""Mechanism 11: involving the right people, and who is responsible for which need.
+
+Health needs belong to the primary care trust of the user's GP; personal care to the council of
+the user's locality. Practical help and social contact belong to the council, unless
+``policy.community_partners`` is on: then the voluntary sector takes practical help and
+community and faith groups take social contact, at ``community.cost_share`` of the statutory
+cost and with their own workers (``community.capacity_share`` of the workforce). They add an
+agency to the case, so more coordination, which is the price of involving them.
+
+User involvement (``policy.user_involvement``) improves the fit of services to needs: the share
+of a delivered service that actually meets the need is ``1 - community.misfit * (1 -
+user_involvement)``, and packages cost ``funding.user_involvement_saving * user_involvement``
+less.
+
+Sources: Willis (000) on neighbours, faith groups and voluntary organisations, and on joint
+working not only concerning professional staff; Brereton & Clarke (002) on user groups knowing
+better what is required.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population import HEALTH, PERSONAL, PRACTICAL, SOCIAL
+
+if TYPE_CHECKING:
+    from sim.model import PartnershipModel
+
+
+def assign_responsibility(model: PartnershipModel, rows: np.ndarray) -> None:
+    """Set the agency responsible for each need of the given users.
+
+    Args:
+        model: the model.
+        rows: user rows.
+    """
+    pop = model.pop
+    need = pop.hours[rows] > 0
+    council = model.council_of[pop.council[rows]]
+    resp = np.empty((rows.size, 4), np.int32)
+    resp[:, HEALTH] = model.pct_of[pop.health_area[rows]]
+    resp[:, PERSONAL] = council
+    if model.policy.community_partners:
+        resp[:, PRACTICAL] = model.voluntary.index
+        resp[:, SOCIAL] = model.community.index
+    else:
+        resp[:, PRACTICAL] = council
+        resp[:, SOCIAL] = council
+    pop.resp[rows] = np.where(need, resp, -1)
+
+
+def fit(model: PartnershipModel) -> float:
+    """Share of a delivered service that meets the need, given user involvement."""
+    return 1.0 - model.params.community.misfit * (1.0 - model.policy.user_involvement)
+
+
+def weekly_cost(model: PartnershipModel, rows: np.ndarray, domains: np.ndarray) -> np.ndarray:
+    """Weekly cost in pounds of the care packages for the given (user, domain) pairs."""
+    f = model.params.funding
+    base = model.pop.hours[rows, domains] * f.care_multiplier * f.cost_per_hour
+    base *= 1.0 - f.user_involvement_saving * model.policy.user_involvement
+    cheap = ~model.agency_statutory[model.pop.resp[rows, domains]]
+    return np.where(cheap, base * model.params.community.cost_share, base)
+
+
+def fund_established(model: PartnershipModel, rows: np.ndarray) -> None:
+    """Give an established caseload its funders: self-funders pay for council care, the rest is
+    paid by the responsible agency."""
+    pop = model.pop
+    funder = pop.resp[rows].copy()
+    council_need = model.agency_sector_council[np.maximum(funder, 0)] & (funder >= 0)
+    funder[council_need & pop.means[rows, None]] = model.SELF
+    pop.funder[rows] = funder

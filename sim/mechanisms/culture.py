@@ -1,0 +1,69 @@
+"""Mechanism 7: culture and shared understanding.
+
+Each professional has a culture vector in [0, 1]^``culture.dims`` (dimension 0: medical to social
+model, from the profession; dimension 1: procedural to discretionary, from the agency; further
+dimensions drawn per agency). It can move at most ``culture.flexibility`` from their norm, so
+culture changes, with limits. Co-working pulls the two professionals of a joint case towards
+each other by ``culture.cowork_pull``; joint training pulls everyone towards the partnership's
+mean culture (:mod:`sim.mechanisms.meetings`). The harm the remaining distance does to
+coordination is cut by ``culture.recognition_relief`` when ``policy.culture_recognition`` is on.
+
+Shared understanding of another profession's terms rises towards 1 by
+``culture.understanding_contact`` per joint contact and ``culture.understanding_training`` per
+hour of joint training: quick at first, with diminishing returns.
+
+Sources: Hudson (003): stereotyping, "recognising and naming the cultural differences ... can in
+itself overcome a lot of difficulties", "culture does change"; Willis (000): "commissioning"
+and "assessment" mean different things to different professionals; Arnold (001): medical vs
+social model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import PartnershipModel
+
+
+def bound(model: PartnershipModel) -> None:
+    """Keep every culture within ``culture.flexibility`` of its norm and inside [0, 1]."""
+    s, flex = model.staff, model.params.culture.flexibility
+    np.clip(s.culture, s.norm - flex, s.norm + flex, out=s.culture)
+    np.clip(s.culture, 0.0, 1.0, out=s.culture)
+
+
+def update(model: PartnershipModel) -> None:
+    """Apply this week's co-working to cultures and shared understanding."""
+    s, c = model.staff, model.params.culture
+    i, j, _, _ = model.events()
+    if i.size == 0:
+        return
+    ci, cj = s.culture[i].copy(), s.culture[j].copy()
+    np.add.at(s.culture, i, c.cowork_pull * (cj - ci))
+    np.add.at(s.culture, j, c.cowork_pull * (ci - cj))
+    bound(model)
+    for x, y in ((i, j), (j, i)):
+        col = s.profession[y]
+        np.add.at(s.understanding, (x, col), c.understanding_contact * (1.0 - s.understanding[x, col]))
+    np.clip(s.understanding, 0.0, 1.0, out=s.understanding)
+
+
+def train(model: PartnershipModel, rows: np.ndarray, hours: float) -> None:
+    """Joint training: pull cultures towards the partnership mean and raise understanding.
+
+    Args:
+        model: the model.
+        rows: professionals trained.
+        hours: hours of training each.
+    """
+    s, c = model.staff, model.params.culture
+    if rows.size == 0 or hours <= 0:
+        return
+    mean = s.culture[rows].mean(axis=0)
+    s.culture[rows] += (1.0 - np.exp(-c.training_pull * hours)) * (mean - s.culture[rows])
+    bound(model)
+    gain = 1.0 - np.exp(-c.understanding_training * hours)
+    s.understanding[rows] += gain * (1.0 - s.understanding[rows])

@@ -1,0 +1,109 @@
+"""Mechanism 10: agencies' decisions on their own calendars.
+
+Each agency sets its budget once a year on its own budget week (NHS bodies in spring, councils
+late in the year, grant-funded groups mid-year): the allocation grows by
+``decisions.budget_growth`` and the year-to-date accounts restart. Pool members review the pool
+every quarter from their budget week:
+
+- the pool is reconciled: above a reserve of eight weeks of pooled spending, the member's share
+  of the surplus is returned to it; a deficit is made good in the same shares;
+- a member under financial pressure may withdraw (or top-slice) its pooled money, with
+  probability ``decisions.withdraw_base * pressure * (1 - L_a) * (1 - T_a)`` where ``L_a`` is its
+  staff's loyalty and ``T_a`` their trust in the other pool members. It takes back
+  ``decisions.withdraw_share`` of its stake, pays in that much less from then on, and shatters
+  the trust the others had in it (:func:`sim.mechanisms.trust.shatter`).
+
+Pressure is ``clip((overspend / budget - decisions.pressure_threshold) /
+decisions.pressure_threshold, 0, 1)`` on the year to date. Effort follows the performance regime:
+each statutory agency's joint weight is ``policy.joint_indicators`` (see assessment priorities,
+coordination effort, appraisal and the acute trust's discharge pressure).
+
+Sources: Willis (000): two PCTs withdrawing £3m; Arnold (001): top-slicing of PCT budgets,
+separate performance regimes; Brereton & Clarke (002): budget-fixing processes and time-scales,
+a partner who can commit money on your behalf; Hudson (003): intra-agency targets.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.mechanisms import loyalty, trust
+
+if TYPE_CHECKING:
+    from sim.agents import Agency
+    from sim.model import PartnershipModel
+
+RESERVE_WEEKS = 8
+
+
+def update_pressure(model: PartnershipModel) -> None:
+    """Recompute each agency's financial pressure from its year-to-date accounts."""
+    d = model.params.decisions
+    over = np.divide(
+        model.agency_ytd_spend - model.agency_ytd_alloc,
+        model.agency_budget,
+        out=np.zeros(model.n_agencies),
+        where=model.agency_budget > 0,
+    )
+    model.agency_pressure = np.clip((over - d.pressure_threshold) / max(d.pressure_threshold, 1e-9), 0.0, 1.0)
+
+
+def set_budget(model: PartnershipModel, agency: Agency) -> None:
+    """Set the agency's budget for the coming year and restart its year-to-date accounts."""
+    a = agency.index
+    model.agency_budget[a] *= 1.0 + model.params.decisions.budget_growth
+    model.agency_ytd_spend[a] = 0.0
+    model.agency_ytd_alloc[a] = 0.0
+
+
+def _stake(model: PartnershipModel, a: int) -> float:
+    weights = model.agency_budget * model.agency_pool_factor * model.agency_is_pool_member
+    total = weights.sum()
+    return float(weights[a] / total) if total > 0 else 0.0
+
+
+def review_pool(model: PartnershipModel, agency: Agency) -> None:
+    """Quarterly pool review: reconcile, then perhaps withdraw under financial pressure."""
+    if model.policy.pooled_budget_share <= 0:
+        return
+    a = agency.index
+    stake = _stake(model, a)
+    reserve = RESERVE_WEEKS * model.pool_spend_rate
+    transfer = stake * (model.pool_balance - reserve)
+    model.pool_balance -= transfer
+    model.agency_balance[a] += transfer
+    model.agency_ytd_alloc[a] += transfer
+    pressure = model.agency_pressure[a]
+    if pressure <= 0 or model.pool_balance <= 0:
+        return
+    members = np.flatnonzero(model.agency_is_pool_member & (np.arange(model.n_agencies) != a))
+    t = float(model.agency_trust[a, members].mean()) if members.size else 0.0
+    p = model.params.decisions.withdraw_base * pressure * (1.0 - model.agency_loyalty[a]) * (1.0 - t)
+    if model.rng.random() < p:
+        withdraw(model, a, model.params.decisions.withdraw_share)
+
+
+def withdraw(model: PartnershipModel, a: int, share: float) -> float:
+    """Agency ``a`` takes ``share`` of its stake in the pool back; trust in it shatters.
+
+    Args:
+        model: the model.
+        a: agency index (a pool member).
+        share: share of its stake withdrawn, in [0, 1].
+
+    Returns:
+        The amount withdrawn, in pounds.
+    """
+    amount = share * _stake(model, a) * max(model.pool_balance, 0.0)
+    model.pool_balance -= amount
+    model.agency_balance[a] += amount
+    model.agency_ytd_alloc[a] += amount
+    model.agency_pool_factor[a] *= 1.0 - share
+    model.counters["withdrawals"] += 1
+    if amount > 0:
+        trust.shatter(model, a, share)
+        loyalty.shock(model, share)
+    model.trace_all(f"{model.agency_list[a].label} withdrew £{amount:,.0f} from the pooled budget", a)
+    return amount

@@ -1,0 +1,62 @@
+"""Mechanism 8: loyalty, between own organisation (0) and the partnership (1).
+
+Moves towards the partnership with:
+- appraisal, every four weeks: ``L += loyalty.appraisal * (w_a - L)`` where ``w_a`` is the
+  weight of joint outcomes in the employer's performance regime (``policy.joint_indicators``);
+  own indicators pull loyalty back to the organisation;
+- visible benefit for users: ``L += (1 - L) * (1 - (1 - loyalty.benefit) ** k)`` after ``k``
+  successful joint cases this week;
+- dedicated time: ``L += loyalty.dedicated * policy.dedicated_time * (1 - L)`` each week.
+
+Moves back with:
+- pay resentment: in a week with a joint contact with a better-paid partner in a comparable
+  front-line job, resentment ``r`` is the largest pay gap met; ``L -= loyalty.resentment * r * (1 - loyalty.no_detriment_relief
+  * no_detriment) * L``;
+- overload: ``L -= loyalty.overload * L`` in a week whose caseload exceeds the hours;
+- trust shocks: ``L -= loyalty.shock * share * L`` when pooled money is withdrawn.
+
+Loyalty sets effort in joint cases, the willingness to accept a partner's assessment and to
+commit money (negotiation, pool withdrawal).
+
+Sources: Brereton & Clarke (002): loyalty to the wider vision, appraisal objectives, staff
+resentful that their opposite number is paid more; Hudson (003): "no detriment", dedicated time
+(every Tuesday); Willis (000): staff join in wholeheartedly only if they see gains for users.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import PartnershipModel
+
+
+def update(model: PartnershipModel) -> None:
+    """Apply this week's events to loyalty, and record pay resentment for morale."""
+    s, lp, pol = model.staff, model.params.loyalty, model.policy
+    i, j, ok, _ = model.events()
+    s.resentment[:] = 0.0
+    s.successes[:] = 0.0
+    if i.size:
+        np.add.at(s.successes, i[ok], 1.0)
+        np.add.at(s.successes, j[ok], 1.0)
+        for x, y in ((i, j), (j, i)):
+            gap = np.maximum(s.pay[y] - s.pay[x], 0.0) * (s.frontline[x] & s.frontline[y])
+            np.maximum.at(s.resentment, x, gap)
+    relief = 1.0 - lp.no_detriment_relief * pol.no_detriment
+    L = s.loyalty
+    L += (1.0 - L) * (1.0 - (1.0 - lp.benefit) ** s.successes)
+    L += lp.dedicated * pol.dedicated_time * (1.0 - L)
+    L -= np.minimum(lp.resentment * s.resentment * relief, 1.0) * L
+    L -= lp.overload * s.overloaded * L
+    if model.week % 4 == 0:
+        L += lp.appraisal * (model.agency_joint_weight[s.employer] - L)
+    np.clip(L, 0.0, 1.0, out=L)
+
+
+def shock(model: PartnershipModel, share: float) -> None:
+    """Everyone's loyalty to the partnership falls when pooled money is withdrawn."""
+    s = model.staff
+    s.loyalty -= model.params.loyalty.shock * share * s.loyalty

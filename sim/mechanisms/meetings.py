@@ -1,0 +1,90 @@
+"""Mechanism 9: partnership meetings and joint training, on their calendars.
+
+Every ``policy.meeting_interval_weeks`` weeks each patch (council area) holds a partnership
+meeting. With ``policy.meeting_attendance = targeted`` the professionals with the most failed
+joint cases since the last meeting attend, at most ``meetings.targeted_size`` per patch; with
+``everyone``, all staff working in the patch attend. Each attendee spends ``meetings.hours``
+(from dedicated partnership time first, then casework). The effect per attendee shrinks as the
+room fills, and turns negative past ``meetings.airtime_capacity`` (airtime):
+
+    f = 1 - n_room / meetings.airtime_capacity
+    T[i, b] += meetings.trust_gain * f * (1 - T)   if f > 0,  else  += meetings.trust_gain * f * T
+
+for every other agency b in the room, and likewise shared understanding of every profession in
+the room with ``meetings.understanding_gain``.
+
+Joint training: every four weeks each professional spends ``policy.joint_training_hours`` in
+joint training (see :func:`sim.mechanisms.culture.train`).
+
+Sources: Willis (000): "do not waste time by trying to involve everyone at once", airtime,
+endless partnership meetings expensive in time and goodwill; Brereton & Clarke (002) and Hudson
+(003) on integrated training.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.mechanisms import culture
+
+if TYPE_CHECKING:
+    from sim.model import PartnershipModel
+
+
+def is_meeting_week(model: PartnershipModel) -> bool:
+    """Whether a partnership meeting falls in this week."""
+    return model.week % model.policy.meeting_interval_weeks == 0
+
+
+def is_training_week(model: PartnershipModel) -> bool:
+    """Whether joint training falls in this week (every four weeks)."""
+    return model.policy.joint_training_hours > 0 and model.week % 4 == 0
+
+
+def book(model: PartnershipModel) -> None:
+    """Choose this week's attendees and book their hours (called when the week is planned)."""
+    s, m = model.staff, model.params.meetings
+    model.meeting_rooms = []
+    model.week_meeting_hours = 0.0
+    if is_meeting_week(model):
+        present = s.in_post & ~s.sick
+        for patch in range(model.geo.n_areas):
+            here = np.flatnonzero(present & (s.patch == patch))
+            if model.policy.meeting_attendance == "targeted":
+                here = here[s.problem[here] > 0]
+                noise = model.rng.random(here.size)
+                here = here[np.lexsort((noise, -s.problem[here]))][: m.targeted_size]
+            if here.size:
+                model.meeting_rooms.append(here)
+                model.spend_partnership_hours(here, m.hours)
+                model.week_meeting_hours += m.hours * here.size
+    if is_training_week(model):
+        rows = np.flatnonzero(s.in_post)
+        model.spend_partnership_hours(rows, model.policy.joint_training_hours)
+        model.week_training_hours = model.policy.joint_training_hours * rows.size
+    else:
+        model.week_training_hours = 0.0
+
+
+def hold(model: PartnershipModel) -> None:
+    """Apply the effects of this week's meetings and training."""
+    s, m = model.staff, model.params.meetings
+    for room in model.meeting_rooms:
+        f = 1.0 - room.size / m.airtime_capacity
+        agencies = np.unique(s.employer[room])
+        professions = np.unique(s.profession[room])
+        T = s.trust[np.ix_(room, agencies)]
+        T += m.trust_gain * f * np.where(f > 0, 1.0 - T, T)
+        s.trust[np.ix_(room, agencies)] = np.clip(T, 0.0, 1.0)
+        s.contact[np.ix_(room, agencies)] = True
+        U = s.understanding[np.ix_(room, professions)]
+        U += m.understanding_gain * f * np.where(f > 0, 1.0 - U, U)
+        s.understanding[np.ix_(room, professions)] = np.clip(U, 0.0, 1.0)
+        s.trust[room, s.employer[room]] = 1.0
+        s.understanding[room, s.profession[room]] = 1.0
+    if model.meeting_rooms:
+        s.problem[:] = 0
+    if is_training_week(model):
+        culture.train(model, np.flatnonzero(s.in_post), model.policy.joint_training_hours)

@@ -1,0 +1,52 @@
+"""Mechanism 6: trust, relational and asymmetric.
+
+Trust is held per professional towards each agency (``staff.trust[i, b]``); an agency's trust in
+another is the mean over its staff. It changes only through events between the pair:
+
+- a joint case handled together: ``T += trust.gain * (1 - T)`` on success,
+  ``T -= trust.loss * T`` on failure (both directions of the pair);
+- no contact with an agency this week: ``T += trust.decay * (trust.neutral - T)``;
+- a partner withdrawing or misusing pooled money: every other agency's staff lose
+  ``trust.shatter * share`` of their trust in it at once (:func:`shatter`);
+- meetings and joint training (:mod:`sim.mechanisms.meetings`).
+
+Because failure costs more than success gains, and low trust makes failure likelier, trust falls
+fast and is rebuilt slowly.
+
+Sources: Willis (000): "Trust takes time and investment to develop but it can be shattered
+overnight if jointly pooled resources are withdrawn or used for purposes which have not been
+agreed"; Brereton & Clarke (002) on honest discourse and commitment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import PartnershipModel
+
+
+def update(model: PartnershipModel) -> None:
+    """Apply this week's joint-case events and the decay of trust without contact."""
+    s, t = model.staff, model.params.trust
+    i, j, ok, _ = model.events()
+    if i.size:
+        ai, aj = s.employer[i], s.employer[j]
+        for x, b in ((i, aj), (j, ai)):
+            cur = s.trust[x, b]
+            delta = np.where(ok, t.gain * (1.0 - cur), -t.loss * cur)
+            np.add.at(s.trust, (x, b), delta)
+            s.contact[x, b] = True
+    no_contact = ~s.contact
+    s.trust += no_contact * t.decay * (t.neutral - s.trust)
+    np.clip(s.trust, 0.0, 1.0, out=s.trust)
+    s.trust[np.arange(s.n), s.employer] = 1.0
+
+
+def shatter(model: PartnershipModel, agency: int, share: float) -> None:
+    """Every other agency's staff lose ``trust.shatter * share`` of their trust in ``agency``."""
+    s = model.staff
+    others = s.employer != agency
+    s.trust[others, agency] *= 1.0 - model.params.trust.shatter * share

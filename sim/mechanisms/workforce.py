@@ -1,0 +1,78 @@
+"""The workforce's week: hours, sickness, vacancies and morale (capacity side of mechanisms 4
+and 8).
+
+Each professional works ``workforce.hours`` a week; ``policy.dedicated_time`` of it is protected
+partnership time, and ``workforce.casework_share`` of the rest is casework (the remainder is
+administration and travel). Meetings, joint training and coordination are paid from partnership
+time first, then from casework. Morale sets capacity: each week a professional is off sick with
+chance ``workforce.sickness_base + workforce.sickness_low_morale * (1 - morale)`` and leaves with
+chance ``workforce.turnover_base + workforce.turnover_low_morale * (1 - morale)``; the post stays
+empty ``workforce.vacancy_weeks`` and is then filled by a newcomer with fresh relationships.
+Morale recovers by ``workforce.morale_recovery * (1 - morale)`` a week and falls by
+``workforce.overload_morale_loss`` in a week of overload and by
+``workforce.resentment_morale_loss * r * morale`` with pay resentment ``r`` (softened by no-detriment terms).
+
+Sources: Brereton & Clarke (002): staffing issues and workload planning, resentment of better
+paid partners; Hudson (003): workforce agenda, dedicated time, no detriment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population import SERVED
+
+if TYPE_CHECKING:
+    from sim.model import PartnershipModel
+
+
+def plan_week(model: PartnershipModel) -> None:
+    """Fill vacancies, draw sickness and set this week's casework and partnership hours."""
+    s, w, pol = model.staff, model.params.workforce, model.policy
+    refill = np.flatnonzero(~s.in_post & (s.vacant_until <= model.week))
+    for row in refill:
+        model.hire(int(row))
+    s.sick = s.in_post & (model.rng.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale))
+    working = s.in_post & ~s.sick
+    s.partnership = working * pol.dedicated_time * w.hours
+    s.free = working * s.contracted
+    s.contact[:] = False
+    model.week_partnership_hours = 0.0
+
+
+def reserve_new_work(model: PartnershipModel) -> None:
+    """Split each agency's casework hours between ongoing packages and new work (assessments and
+    starts), keeping at least ``workforce.reserved_share`` for new work."""
+    pop = model.pop
+    rows = model.active
+    home = rows[~pop.in_hospital[rows]]
+    served = (pop.stage[home] == SERVED) & (pop.funder[home] != model.SELF)
+    u, d = np.nonzero(served)
+    demand = np.bincount(pop.resp[home[u], d], weights=pop.hours[home[u], d], minlength=model.n_agencies)
+    cap = model.casework_capacity()
+    model.new_hours = np.maximum(cap - demand, model.params.workforce.reserved_share * cap)
+
+
+def update_morale(model: PartnershipModel) -> None:
+    """Update morale from overload and resentment, then draw leavers."""
+    s, w = model.staff, model.params.workforce
+    s.overloaded = s.in_post & (s.caseload > 1.1 * np.maximum(s.contracted, 1e-9))
+    relief = 1.0 - model.params.loyalty.no_detriment_relief * model.policy.no_detriment
+    s.morale += w.morale_recovery * (1 - s.morale)
+    s.morale -= s.overloaded * w.overload_morale_loss
+    s.morale -= np.minimum(w.resentment_morale_loss * s.resentment * relief, 1.0) * s.morale
+    np.clip(s.morale, 0.0, 1.0, out=s.morale)
+    p_leave = w.turnover_base + w.turnover_low_morale * (1 - s.morale)
+    leavers = np.flatnonzero(s.in_post & (model.rng.random(s.n) < p_leave))
+    leave(model, leavers)
+
+
+def leave(model: PartnershipModel, rows: np.ndarray) -> None:
+    """Professionals in ``rows`` leave; their posts stay vacant for ``workforce.vacancy_weeks``."""
+    s = model.staff
+    for row in rows:
+        model.fire(int(row))
+    s.vacant_until[rows] = model.week + model.params.workforce.vacancy_weeks
+    model.counters["leavers_week"] += rows.size

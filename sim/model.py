@@ -1,0 +1,375 @@
+"""PartnershipModel: builds the world, owns the arrays and runs one week per step.
+
+One week, in the order the model runs it (see ``docs/ODD.md``, process overview):
+
+1. shocks dated this week
+2. the workforce's week is planned (sickness, vacancies, meetings and training booked); budget
+   instalments are paid; arrivals and hospital discharge referrals
+3. referral and assessment
+4. funding: pool or negotiation; means test
+5. delivery and coordination of joint cases
+6. users' outcomes: well-being, hospital, readmission, leaving
+7. relationships from this week's events: trust, culture and shared understanding, loyalty, morale
+8. meetings and joint training
+9. agencies' decisions on their own calendars
+10. collect
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim import geography, observe, shocks
+from sim.agents import PROFESSION_NORM, PROFESSIONS, SECTOR_PROFILE, Agency, Professional
+from sim.config import Config, to_config
+from sim.mechanisms import (
+    arrivals,
+    assessment,
+    coordination,
+    culture,
+    decisions,
+    funding,
+    loyalty,
+    meetings,
+    outcomes,
+    trust,
+    workforce,
+)
+from sim.population import DOMAINS, Population
+from sim.staff import Staff
+
+PROFESSION_MIX = {
+    "acute": (0.25, 0.5, 0.25),
+    "pct": (0.3, 0.45, 0.25),
+    "council": (0.45, 0.35, 0.2),
+    "voluntary": (1.0,),
+    "community": (1.0,),
+}
+ACUTE_SHARE = 0.08
+
+
+class PartnershipModel(mesa.Model):
+    """Agent-based model of partnership working between health and social care agencies.
+
+    Args:
+        config: a :class:`sim.config.Config`, a nested dict of overrides, or None for defaults.
+        rng: seed or numpy Generator; defaults to ``config.run.seed``.
+
+    Attributes:
+        week: the current week (0 = first recorded week).
+        geo: the boundaries (:class:`sim.geography.Geography`).
+        pop: service users (:class:`sim.population.Population`).
+        staff: professionals' state (:class:`sim.staff.Staff`).
+        agency_list: the agencies in index order.
+        journey: the traced user's events, when ``scenario.trace_user`` is on.
+    """
+
+    SECTOR_CODE = {name: k for k, name in enumerate(SECTOR_PROFILE)}
+
+    def __init__(self, config: Config | dict | None = None, rng: Any = None):
+        """Build agencies, professionals, boundaries and the initial caseload."""
+        cfg = to_config(config)
+        super().__init__(rng=cfg.run.seed if rng is None else rng)
+        self.config = cfg
+        self.policy = cfg.policy
+        self.params = cfg.model
+        self.week = 0
+        self.counters: dict[str, int] = {}
+        self.money = {"allocated": 0.0, "spent": 0.0}
+        self.journey: list[dict] = []
+        self.shock_weeks: list[int] = []
+        self.history: dict[str, list[float]] = {"discharges": [], "readmissions": []}
+        self._events: list[tuple[np.ndarray, ...]] = []
+        self.week_spend = 0.0
+        self.week_meeting_hours = 0.0
+        self.week_training_hours = 0.0
+        self.week_partnership_hours = 0.0
+        self.week_unmet = {"all": 0.0}
+        self.meeting_rooms: list[np.ndarray] = []
+        self.pool_balance = 0.0
+        self.pool_spend = 0.0
+        self.pool_spend_rate = 0.0
+
+        g = self.params.geography
+        self.geo = geography.generate(g.rows, g.cols, g.n_areas, self.policy.coterminosity, self.rng)
+        self._build_agencies()
+        self._build_staff()
+        self.pop = Population(capacity=max(1024, self.params.population.initial_users * 4))
+        self._reset_counters()
+        self.refresh_relations()
+        self.active = self.pop.active_rows()
+        locs = self.rng.integers(0, self.geo.n_localities, self.params.population.initial_users)
+        rows = arrivals.create_users(self, locs, np.zeros(locs.size, bool), established=True)
+        self.pop.arrived[rows] = -1
+        self.counters["arrived"] = rows.size
+        self._set_budgets(rows)
+        if cfg.scenario.trace_user:
+            arrivals.trace_mrs_smith(self)
+        self.active = self.pop.active_rows()
+        self.row: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(model_reporters=observe.reporters())
+
+    # ------------------------------------------------------------------ building the world
+    def _build_agencies(self) -> None:
+        n = self.params.geography.n_areas
+        spec = [("acute", -1)] + [("pct", h) for h in range(n)] + [("council", c) for c in range(n)]
+        if self.policy.community_partners:
+            spec += [("voluntary", -1), ("community", -1)]
+        self.agency_list = [Agency(self, k, sector, area) for k, (sector, area) in enumerate(spec)]
+        self.n_agencies = len(self.agency_list)
+        self.POOL = self.n_agencies
+        self.SELF = self.n_agencies + 1
+        self.acute = self.agency_list[0]
+        self.pct_of = np.array([a.index for a in self.agency_list if a.sector == "pct"])
+        self.council_of = np.array([a.index for a in self.agency_list if a.sector == "council"])
+        by_sector = {a.sector: a for a in self.agency_list}
+        self.voluntary = by_sector.get("voluntary")
+        self.community = by_sector.get("community")
+        sectors = [a.sector for a in self.agency_list]
+        self.agency_sector_code = np.array([self.SECTOR_CODE[s] for s in sectors])
+        self.agency_statutory = np.array([a.statutory for a in self.agency_list])
+        self.agency_sector_council = np.array([s == "council" for s in sectors])
+        self.agency_is_pool_member = np.array([a.pool_member for a in self.agency_list])
+        self.agency_joint_weight = np.where(self.agency_statutory, self.policy.joint_indicators, 0.5)
+        z = np.zeros(self.n_agencies)
+        self.agency_budget, self.agency_balance = z.copy(), z.copy()
+        self.agency_ytd_alloc, self.agency_ytd_spend, self.agency_pressure = z.copy(), z.copy(), z.copy()
+        self.agency_pool_stake = z.copy()
+        self.agency_pool_factor = np.ones(self.n_agencies)
+        self.new_hours = z.copy()
+
+    def _build_staff(self) -> None:
+        w, pop = self.params.workforce, self.params.population
+        demand = np.asarray(pop.need_prob) * np.asarray(pop.need_hours)
+        n_acute = max(1, round(ACUTE_SHARE * w.professionals))
+        rest = w.professionals - n_acute
+        n_pct = max(self.params.geography.n_areas, round(rest * demand[0] / demand.sum()))
+        counts = {"acute": n_acute, "pct": n_pct, "council": max(self.params.geography.n_areas, rest - n_pct)}
+        if self.policy.community_partners:
+            extra = self.params.community.capacity_share * w.professionals
+            counts["voluntary"] = max(1, round(extra * demand[2] / demand[2:].sum()))
+            counts["community"] = max(1, round(extra * demand[3] / demand[2:].sum()))
+        employers = []
+        for sector, count in counts.items():
+            agencies = [a.index for a in self.agency_list if a.sector == sector]
+            employers += [agencies[k % len(agencies)] for k in range(count)]
+        employer = np.sort(np.array(employers))
+        n, dims = employer.size, self.params.culture.dims
+        s = Staff(n, self.n_agencies, len(PROFESSIONS), dims)
+        s.employer[:] = employer
+        sector_extra = self.rng.random((len(SECTOR_PROFILE), max(dims - 2, 0)))
+        for k, a in enumerate(self.agency_list):
+            rows = np.flatnonzero(employer == k)
+            profile = SECTOR_PROFILE[a.sector]
+            names = profile["professions"]
+            prof = self.rng.choice(len(names), rows.size, p=PROFESSION_MIX[a.sector])
+            s.profession[rows] = [PROFESSIONS.index(names[p]) for p in prof]
+            s.patch[rows] = a.area if a.area >= 0 else self.rng.integers(0, self.geo.n_areas, rows.size)
+            s.pay[rows] = 1.0 + self.params.workforce.pay_gap if profile["health"] else (1.0 if a.statutory else 0.85)
+            s.norm[rows, 0] = [PROFESSION_NORM[PROFESSIONS[p]][0] for p in s.profession[rows]]
+            if dims > 1:
+                s.norm[rows, 1] = profile["org_culture"]
+                s.norm[rows, 2:] = sector_extra[self.SECTOR_CODE[a.sector]]
+        s.frontline[:] = [PROFESSION_NORM[PROFESSIONS[p]][1] for p in s.profession]
+        s.contracted[:] = w.hours * (1.0 - self.policy.dedicated_time) * w.casework_share
+        self.staff = s
+        self.professional_at: list[Professional | None] = [None] * n
+        for row in range(n):
+            self.hire(row)
+
+    def hire(self, row: int) -> None:
+        """Fill post ``row`` with a new professional: culture near the norm, fresh relationships."""
+        s, rng = self.staff, self.rng
+        t, c, lp = self.params.trust, self.params.culture, self.params.loyalty
+        s.culture[row] = np.clip(s.norm[row] + rng.normal(0.0, 0.05, s.culture.shape[1]), 0.0, 1.0)
+        s.trust[row] = np.clip(rng.normal(t.initial, t.spread, self.n_agencies), 0.0, 1.0)
+        s.trust[row, s.employer[row]] = 1.0
+        s.understanding[row] = np.clip(rng.normal(c.understanding_initial, 0.05, s.understanding.shape[1]), 0.0, 1.0)
+        s.understanding[row, s.profession[row]] = 1.0
+        s.loyalty[row] = np.clip(rng.normal(lp.initial, 0.05), 0.0, 1.0)
+        s.morale[row] = 0.8
+        s.in_post[row] = True
+        s.problem[row] = 0
+        self.professional_at[row] = Professional(self, row)
+
+    def fire(self, row: int) -> None:
+        """The professional in post ``row`` leaves; the Mesa agent is removed."""
+        agent = self.professional_at[row]
+        if agent is not None:
+            agent.remove()
+        self.professional_at[row] = None
+        self.staff.in_post[row] = False
+
+    def _set_budgets(self, rows: np.ndarray) -> None:
+        pop = self.pop
+        u, d = np.nonzero(pop.funder[rows] >= 0)
+        funder = pop.funder[rows[u], d]
+        agency = funder < self.n_agencies
+        from sim.mechanisms import community
+
+        cost = community.weekly_cost(self, rows[u][agency], d[agency])
+        weekly = np.bincount(funder[agency], weights=cost, minlength=self.n_agencies)
+        self.agency_budget = 52.0 * weekly * self.params.funding.budget_headroom
+
+    # ------------------------------------------------------------------ the week
+    def step(self) -> None:
+        """Advance the model by one week."""
+        self._reset_counters()
+        shocks.apply_due(self)
+        self.refresh_relations()
+        workforce.plan_week(self)
+        meetings.book(self)
+        funding.pay_instalments(self)
+        arrivals.arrive(self)
+        self.active = self.pop.active_rows()
+        workforce.reserve_new_work(self)
+        assessment.assess(self)
+        funding.fund(self)
+        coordination.deliver(self)
+        outcomes.update(self)
+        trust.update(self)
+        culture.update(self)
+        loyalty.update(self)
+        workforce.update_morale(self)
+        meetings.hold(self)
+        decisions.update_pressure(self)
+        self.refresh_relations()
+        self.agents_by_type[Agency].shuffle_do("decide")
+        self._events.clear()
+        self.active = self.pop.active_rows()
+        observe.measure(self)
+        self.datacollector.collect(self)
+        self.week += 1
+
+    @property
+    def agencies(self) -> mesa.agent.AgentSet:
+        """The agencies as a Mesa AgentSet."""
+        return self.agents_by_type[Agency]
+
+    # ------------------------------------------------------------------ helpers for mechanisms
+    def _reset_counters(self) -> None:
+        keep = {k: v for k, v in self.counters.items() if not k.endswith("_week")}
+        self.counters = {
+            "arrived": 0, "left": 0, "withdrawals": 0, "assessments_accepted": 0, **keep,
+            "assessments_week": 0, "coordinations_week": 0, "coordination_failures_week": 0,
+            "disputes_week": 0, "admissions_week": 0, "readmissions_week": 0, "discharges_week": 0,
+            "unsupported_discharges_week": 0, "delayed_council_week": 0, "delayed_health_week": 0,
+            "left_well_week": 0, "left_badly_week": 0, "leavers_week": 0,
+        }
+
+    def refresh_relations(self) -> None:
+        """Recompute agency-level trust and loyalty (means over each agency's staff in post)."""
+        s = self.staff
+        w = s.in_post.astype(float)
+        n = np.bincount(s.employer, weights=w, minlength=self.n_agencies)
+        n = np.maximum(n, 1e-9)
+        self.agency_loyalty = np.bincount(s.employer, weights=s.loyalty * w, minlength=self.n_agencies) / n
+        sums = np.zeros((self.n_agencies, self.n_agencies))
+        np.add.at(sums, s.employer, s.trust * w[:, None])
+        self.agency_trust = sums / n[:, None]
+
+    def casework_capacity(self) -> np.ndarray:
+        """Casework hours left this week, per agency."""
+        return np.bincount(self.staff.employer, weights=self.staff.free, minlength=self.n_agencies)
+
+    def use_casework(self, hours_by_agency: np.ndarray) -> None:
+        """Take ``hours_by_agency`` of casework from each agency's staff, in proportion."""
+        cap = self.casework_capacity()
+        frac = np.divide(hours_by_agency, cap, out=np.zeros_like(cap), where=cap > 0)
+        self.staff.free *= 1.0 - np.clip(frac, 0.0, 1.0)[self.staff.employer]
+
+    def spend_partnership_hours(self, rows: np.ndarray, hours: float) -> None:
+        """Charge ``hours`` to each professional in ``rows``: partnership time first, then casework."""
+        if rows.size == 0 or hours <= 0:
+            return
+        s = self.staff
+        req = np.bincount(rows, minlength=s.n) * hours
+        from_p = np.minimum(req, s.partnership)
+        s.partnership -= from_p
+        s.free = np.maximum(s.free - (req - from_p), 0.0)
+        self.week_partnership_hours += float(req.sum())
+
+    def choose_staff(self, agency: int, n: int, hours: float = 0.0) -> np.ndarray:
+        """Pick ``n`` professionals of an agency, in proportion to their free hours, and charge
+        each ``hours`` of casework."""
+        s = self.staff
+        rows = np.flatnonzero((s.employer == agency) & s.in_post & ~s.sick)
+        if rows.size == 0:
+            rows = np.flatnonzero(s.employer == agency)
+        weight = s.free[rows] + 0.5
+        chosen = rows[self.rng.choice(rows.size, n, p=weight / weight.sum())]
+        if hours > 0:
+            np.subtract.at(s.free, chosen, hours)
+            np.maximum(s.free, 0.0, out=s.free)
+        return chosen
+
+    def staff_for(self, users: np.ndarray, domain, agencies: np.ndarray) -> np.ndarray:
+        """The professional of ``agencies`` holding each user's ``domain`` (key worker or
+        assessor), or a newly chosen one where there is none in post."""
+        s = self.staff
+        key = self.pop.key[users, domain]
+        ok = (key >= 0) & s.in_post[np.maximum(key, 0)] & (s.employer[np.maximum(key, 0)] == agencies)
+        out = key.copy()
+        for a in np.unique(agencies[~ok]):
+            sel = ~ok & (agencies == a)
+            out[sel] = self.choose_staff(int(a), int(sel.sum()))
+        return out
+
+    def staff_for_agency(self, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+        """The professional of ``agencies`` on each user's case (via the domain it holds)."""
+        resp = self.pop.resp[users]
+        match = resp == agencies[:, None]
+        dom = np.argmax(match, axis=1)
+        return self.staff_for(users, dom, agencies)
+
+    def cultural_distance_between(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Cultural distance between professionals ``i`` and ``j``, scaled to [0, 1]."""
+        c = self.staff.culture
+        return np.sqrt(((c[i] - c[j]) ** 2).sum(axis=1) / c.shape[1])
+
+    def record_pairs(self, i: np.ndarray, j: np.ndarray, ok: np.ndarray, users: np.ndarray) -> None:
+        """Record joint-case events between professionals ``i`` and ``j`` (success ``ok``)."""
+        if i.size == 0:
+            return
+        self._events.append((i, j, ok, users))
+        fail = ~ok
+        np.add.at(self.staff.problem, i[fail], 1)
+        np.add.at(self.staff.problem, j[fail], 1)
+
+    def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """This week's joint-case events as arrays (i, j, success, user)."""
+        if not self._events:
+            e = np.zeros(0, np.int64)
+            return e, e, np.zeros(0, bool), e
+        return tuple(np.concatenate(parts) for parts in zip(*self._events, strict=True))
+
+    def trace(self, users: np.ndarray, event: str, agencies, professionals=None) -> None:
+        """Record a journey event if the traced user is among ``users``."""
+        t = self.pop.traced
+        if t < 0 or users.size == 0:
+            return
+        hit = np.flatnonzero(users == t)
+        if hit.size == 0:
+            return
+        k = hit[0]
+        a = int(agencies[k]) if np.ndim(agencies) else int(agencies)
+        prof = int(professionals[k]) if professionals is not None else -1
+        self.journey.append({
+            "week": self.week,
+            "event": event,
+            "agency": self.agency_list[a].label if 0 <= a < self.n_agencies else "",
+            "professional": (
+                f"{PROFESSIONS[self.staff.profession[prof]]} #{prof}" if prof >= 0 else ""
+            ),
+        })
+
+    def trace_all(self, event: str, agency: int) -> None:
+        """Record a system-wide event in the traced user's journey (a shock, a withdrawal)."""
+        if self.pop.traced >= 0 and self.pop.active[self.pop.traced]:
+            self.trace(np.array([self.pop.traced]), event, agency)
+
+
+__all__ = ["PartnershipModel", "DOMAINS"]
