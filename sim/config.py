@@ -111,8 +111,8 @@ class PopulationParams:
     """Service users: how many, how they arrive and what they need."""
 
     initial_users: int = p(2000, 0, 1_000_000, "users on caseloads at week 0")
-    community_referrals: float = p(0.9, 0, 1000, "new community referrals per locality per week (Poisson mean)")
-    hospital_discharges: float = p(0.45, 0, 1000, "new users referred from hospital per locality per week")
+    community_referrals: float = p(0.85, 0, 1000, "new community referrals per locality per week (Poisson mean)")
+    hospital_discharges: float = p(0.4, 0, 1000, "new users referred from hospital per locality per week")
     need_prob: list[float] = p([0.55, 0.6, 0.45, 0.35], 0, 1, "chance of a need in health, personal care, practical, social")
     need_hours: list[float] = p([1.0, 1.5, 0.8, 0.6], 0, 40, "casework hours a week to meet a need, by domain")
     means_share: float = p(0.45, 0, 1, "share of users above the social care means-test threshold")
@@ -144,6 +144,8 @@ class AssessmentParams:
 
     hours: float = p(3.0, 0, 40, "professional hours per assessment")
     trust_weight: float = p(1.0, 0, 5, "exponent on trust in the acceptance probability")
+    team_sharing: float = p(0.6, 0, 1, "how far one joint team covering the user shares an assessment without shared records")
+    capacity_share: float = p(0.08, 0, 1, "share of an agency's casework hours given to assessments")
 
 
 @dataclass
@@ -170,8 +172,8 @@ class CoordinationParams:
     culture: float = p(3.0, 0, 20, "weight of cultural distance")
     extra_agency: float = p(0.35, 0, 5, "penalty per agency beyond two on a case")
     effort: float = p(0.8, 0, 10, "weight of effort (loyalty and joint performance regime)")
-    review_rate: float = p(0.25, 0, 1, "weekly chance a served joint case needs coordinating")
-    hours: float = p(1.0, 0, 20, "hours each professional spends on one coordination")
+    review_rate: float = p(0.1, 0, 1, "weekly chance a served joint case needs coordinating")
+    hours: float = p(0.5, 0, 20, "hours each professional spends on one coordination")
     failure_wellbeing_loss: float = p(0.03, 0, 1, "well-being lost by a user when coordination fails")
     failure_extra_hours: float = p(1.0, 0, 20, "duplicated-visit hours when coordination fails")
 
@@ -184,9 +186,9 @@ class OutcomeParams:
     wellbeing_loss: float = p(0.05, 0, 1, "weekly fall of well-being when needs are unmet")
     admission_base: float = p(0.003, 0, 1, "weekly hospital admission chance of a supported user at severity 1")
     unsupported_factor: float = p(4.0, 0, 100, "admission risk multiplier for unmet health or personal care need")
-    post_discharge_factor: float = p(6.0, 0, 100, "admission risk multiplier in the 4 weeks after discharge")
+    post_discharge_factor: float = p(9.0, 0, 100, "admission risk multiplier in the 4 weeks after discharge")
     stay_weeks: float = p(1.5, 0.5, 52, "mean length of a hospital stay, weeks")
-    leave_well: float = p(0.02, 0, 1, "weekly chance a user whose needs are met no longer needs services")
+    leave_well: float = p(0.025, 0, 1, "weekly chance a user whose needs are met no longer needs services")
     leave_badly: float = p(0.012, 0, 1, "weekly chance of leaving badly (care home, death) at well-being 0")
     readmission_window: int = p(4, 1, 52, "weeks after discharge in which an admission is a readmission")
 
@@ -202,6 +204,7 @@ class TrustParams:
     loss: float = p(0.015, 0, 1, "fall towards 0 after a failed joint case")
     decay: float = p(0.004, 0, 1, "weekly decay towards neutral without contact")
     shatter: float = p(0.7, 0, 1, "share of trust towards an agency lost when it withdraws or misuses pooled money (times the share withdrawn)")
+    spillover: float = p(0.5, 0, 1, "share of that loss suffered by trust in the other pool members too")
 
 
 @dataclass
@@ -226,7 +229,7 @@ class LoyaltyParams:
     appraisal: float = p(0.08, 0, 1, "monthly pull of appraisal towards its weights (joint vs own indicators)")
     benefit: float = p(0.002, 0, 1, "rise per joint case seen to succeed for the user")
     dedicated: float = p(0.06, 0, 1, "weekly rise per unit of dedicated time")
-    resentment: float = p(0.05, 0, 1, "fall per joint contact with a better-paid partner, per unit of pay gap")
+    resentment: float = p(0.1, 0, 1, "fall per joint contact with a better-paid partner, per unit of pay gap")
     no_detriment_relief: float = p(0.85, 0, 1, "share of pay resentment removed by no-detriment terms")
     overload: float = p(0.01, 0, 1, "fall per week of overload")
     shock: float = p(0.3, 0, 1, "fall when the partnership's pooled money is withdrawn (times the share)")
@@ -260,7 +263,7 @@ class CommunityParams:
 
     cost_share: float = p(0.4, 0, 1, "cost of a community partner's support relative to statutory care")
     capacity_share: float = p(0.15, 0, 1, "workers in voluntary and community groups, as a share of the statutory workforce, when they take part")
-    misfit: float = p(0.15, 0, 1, "share of a delivered service that misses the need when users have no say")
+    misfit: float = p(0.1, 0, 1, "share of a delivered service that misses the need when users have no say")
 
 
 @dataclass

@@ -8,10 +8,11 @@ every health area coincides with one council area; at 0 every health area stradd
 GP lists straddle too: a share of users is registered in another health area than their
 locality's (``geography.gp_straddle``).
 
-What the mechanisms read is the *alignment* of a (health area, council area) pair: the Jaccard
-overlap of the two sets of localities, i.e. how far one joint team can cover both. The reported
-coterminosity is the mean alignment over the population's localities, rescaled so that the fully
-cross-cutting layout scores 0 and identical boundaries score 1.
+Joint teams are organised per pair of a health area and the council area with the same index. A
+user is *aligned* (one team covers them) when their GP's health area is the one paired with their
+council area. The reported coterminosity is the share of localities whose health area is the one
+paired with their council area, rescaled so that the fully cross-cutting layout (where 1 in
+``n_areas`` localities match by chance) scores 0 and identical boundaries score 1.
 
 Source: Brereton & Clarke (002_59ebb7269a103f44.txt), "lack of geographical co-terminosity ...
 the distribution of GPs' lists adds a further source of confusion".
@@ -32,7 +33,8 @@ class Geography:
         rows, cols: grid shape; locality ``l`` sits at ``(l // cols, l % cols)``.
         council: council area of each locality.
         health: health area of each locality.
-        alignment: ``[n_areas, n_areas]`` Jaccard overlap of health area h and council area c.
+        alignment: ``[n_areas, n_areas]``: 1 where health area h is the one paired with council
+            area c (one joint team covers both), else 0.
         measured_coterminosity: the coterminosity the boundaries actually produce, in [0, 1].
     """
 
@@ -50,17 +52,8 @@ class Geography:
         return self.rows * self.cols
 
 
-def _jaccard(health: np.ndarray, council: np.ndarray, n: int) -> np.ndarray:
-    both = np.zeros((n, n))
-    np.add.at(both, (health, council), 1.0)
-    h_size = both.sum(axis=1, keepdims=True)
-    c_size = both.sum(axis=0, keepdims=True)
-    union = h_size + c_size - both
-    return np.divide(both, union, out=np.zeros_like(both), where=union > 0)
-
-
-def _score(health: np.ndarray, council: np.ndarray, n: int) -> float:
-    return float(_jaccard(health, council, n)[health, council].mean())
+def _score(health: np.ndarray, council: np.ndarray) -> float:
+    return float((health == council).mean())
 
 
 def generate(rows: int, cols: int, n_areas: int, coterminosity: float, rng: np.random.Generator) -> Geography:
@@ -100,10 +93,10 @@ def redraw(rows, cols, n_areas, council, crossing, which, health, coterminosity,
     health = health.copy()
     aligned = rng.random(council.size) < coterminosity
     health[which] = np.where(aligned, council, crossing)[which]
-    floor = _score(crossing, council, n_areas) if n_areas > 1 else 0.0
-    raw = _score(health, council, n_areas)
+    floor = _score(crossing, council)
+    raw = _score(health, council)
     measured = 1.0 if floor >= 1.0 else float(np.clip((raw - floor) / (1.0 - floor), 0.0, 1.0))
-    return Geography(rows, cols, n_areas, council, health, _jaccard(health, council, n_areas), measured)
+    return Geography(rows, cols, n_areas, council, health, np.eye(n_areas), measured)
 
 
 def crossing_areas(geo: Geography) -> np.ndarray:

@@ -143,7 +143,16 @@ class PartnershipModel(mesa.Model):
 
     def _build_staff(self) -> None:
         w, pop = self.params.workforce, self.params.population
-        demand = np.asarray(pop.need_prob) * np.asarray(pop.need_hours)
+        # Staff follow expected demand, counting that hospital referrals all need health care and
+        # mostly personal care.
+        prob = np.asarray(pop.need_prob)
+        hosp = np.maximum(prob, [1.0, 0.8, 0.0, 0.0])
+        total = pop.community_referrals + pop.hospital_discharges
+        mix = (pop.community_referrals * prob + pop.hospital_discharges * hosp) / total if total > 0 else prob
+        demand = mix * np.asarray(pop.need_hours)
+        # Self-funders arrange their own care, so council casework covers only those below the
+        # means-test threshold.
+        demand[1:] *= 1.0 - pop.means_share
         n_acute = max(1, round(ACUTE_SHARE * w.professionals))
         rest = w.professionals - n_acute
         n_pct = max(self.params.geography.n_areas, round(rest * demand[0] / demand.sum()))
@@ -154,8 +163,12 @@ class PartnershipModel(mesa.Model):
             counts["community"] = max(1, round(extra * demand[3] / demand[2:].sum()))
         employers = []
         for sector, count in counts.items():
-            agencies = [a.index for a in self.agency_list if a.sector == sector]
-            employers += [agencies[k % len(agencies)] for k in range(count)]
+            agencies = [a for a in self.agency_list if a.sector == sector]
+            covered = np.array([self._localities_covered(a) for a in agencies], float)
+            share = np.floor(count * covered / covered.sum()).astype(int)
+            share[np.argsort(-(count * covered / covered.sum() - share))[: count - share.sum()]] += 1
+            for a, k in zip(agencies, share, strict=True):
+                employers += [a.index] * max(int(k), 1)
         employer = np.sort(np.array(employers))
         n, dims = employer.size, self.params.culture.dims
         s = Staff(n, self.n_agencies, len(PROFESSIONS), dims)
@@ -179,6 +192,12 @@ class PartnershipModel(mesa.Model):
         self.professional_at: list[Professional | None] = [None] * n
         for row in range(n):
             self.hire(row)
+
+    def _localities_covered(self, agency: Agency) -> int:
+        if agency.area < 0:
+            return self.geo.n_localities
+        areas = self.geo.health if agency.sector == "pct" else self.geo.council
+        return int((areas == agency.area).sum())
 
     def hire(self, row: int) -> None:
         """Fill post ``row`` with a new professional: culture near the norm, fresh relationships."""
@@ -293,13 +312,13 @@ class PartnershipModel(mesa.Model):
         self.week_partnership_hours += float(req.sum())
 
     def choose_staff(self, agency: int, n: int, hours: float = 0.0) -> np.ndarray:
-        """Pick ``n`` professionals of an agency, in proportion to their free hours, and charge
-        each ``hours`` of casework."""
+        """Pick ``n`` professionals of an agency, in proportion to their spare capacity (free
+        hours this week less their keyed caseload, plus a little), and charge each ``hours``."""
         s = self.staff
         rows = np.flatnonzero((s.employer == agency) & s.in_post & ~s.sick)
         if rows.size == 0:
             rows = np.flatnonzero(s.employer == agency)
-        weight = s.free[rows] + 0.5
+        weight = np.maximum(s.contracted[rows] - s.caseload[rows], 0.0) + 0.5
         chosen = rows[self.rng.choice(rows.size, n, p=weight / weight.sum())]
         if hours > 0:
             np.subtract.at(s.free, chosen, hours)

@@ -1,18 +1,21 @@
 """Mechanism 2: assessment, and accepting a partner's assessment.
 
 Each statutory agency responsible for one of a user's needs assesses the user once (one
-assessment covers all the needs that agency holds). Before queueing, the agency may accept an
-assessment already made by a partner; each week that chance is
+assessment covers all the needs that agency holds). A referral goes first to a lead agency (the
+one holding the user's first need in the order health, personal care, practical, social); the
+others receive an onward referral once the lead has assessed. Each week an agency holding an
+onward referral may accept the assessment already made by a partner, with chance
 
-    p_accept = shared_records * T[a, b] ** assessment.trust_weight * alignment_u * (0.5 + 0.5 L_a)
+    p_accept = T[a, b] ** assessment.trust_weight * (0.5 + 0.5 L_a) * sharing
+    sharing  = assessment.team_sharing + (1 - assessment.team_sharing) * shared_records
+               if the same joint team covers the user (aligned boundaries), else shared_records
 
-where ``T[a, b]`` is the mean trust of agency a's staff in the assessing agency b, ``alignment_u``
-is the overlap of the user's health and council areas (the same team covers the locality) and
-``L_a`` is the mean loyalty of a's staff (willingness to accept a partner's judgement). Otherwise
-the user waits in a's queue, tells the story again and meets another professional.
+where ``T[a, b]`` is the mean trust of agency a's staff in the assessing agency b and ``L_a`` the
+mean loyalty of a's staff (willingness to accept a partner's judgement). Otherwise the user
+waits in a's queue, tells the story again and meets another professional.
 
-Queues are served in priority order with the hours left after ongoing casework (each assessment
-costs ``assessment.hours``). Priority follows the agency's performance regime (see
+Queues are served in priority order with each agency's assessment time, ``assessment.capacity_share``
+of its casework hours (each assessment costs ``assessment.hours``). Priority follows the agency's performance regime (see
 :func:`priority`): own indicators favour cases that can still meet a "within four weeks" target;
 joint indicators favour people in or just out of hospital.
 
@@ -75,17 +78,22 @@ def assess(model: PartnershipModel) -> None:
     if pairs.size == 0:
         return
     users, agencies = pairs[:, 0], pairs[:, 1]
+    onward = (pop.assessed_by[users] >= 0).any(axis=1)
+    lead = pop.resp[users, np.argmax(pop.resp[users] >= 0, axis=1)] == agencies
+    eligible = onward | lead
+    users, agencies = users[eligible], agencies[eligible]
     accepted = _accept_partner(model, users, agencies)
     _complete(model, users[accepted], agencies[accepted], assessor=None)
     users, agencies = users[~accepted], agencies[~accepted]
     cost = model.params.assessment.hours
+    budget = model.params.assessment.capacity_share * model.casework_capacity()
     for a in np.unique(agencies):
         queue = users[agencies == a]
-        n = int(min(queue.size, model.new_hours[a] // cost)) if cost > 0 else queue.size
+        n = int(min(queue.size, budget[a] // cost)) if cost > 0 else queue.size
         if n <= 0:
             continue
         chosen = queue[np.argsort(-priority(model, a, queue))[:n]]
-        model.new_hours[a] -= n * cost
+        model.new_hours[a] = max(model.new_hours[a] - n * cost, 0.0)
         assessors = model.choose_staff(a, n, hours=cost)
         _complete(model, chosen, np.full(n, a), assessor=assessors)
 
@@ -98,12 +106,10 @@ def _accept_partner(model: PartnershipModel, users: np.ndarray, agencies: np.nda
     partner = by[np.arange(users.size), np.argmax(partner_ok, axis=1)]
     trust = model.agency_trust[agencies, np.maximum(partner, 0)]
     loyalty = model.agency_loyalty[agencies]
-    p = (
-        model.policy.shared_records
-        * trust ** model.params.assessment.trust_weight
-        * pop.alignment[users]
-        * (0.5 + 0.5 * loyalty)
-    )
+    records = model.policy.shared_records
+    team = model.params.assessment.team_sharing
+    sharing = np.where(pop.alignment[users] > 0, team + (1.0 - team) * records, records)
+    p = trust ** model.params.assessment.trust_weight * (0.5 + 0.5 * loyalty) * sharing
     accepted = has & (model.rng.random(users.size) < p)
     if accepted.any():
         model.counters["assessments_accepted"] += int(accepted.sum())

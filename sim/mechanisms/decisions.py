@@ -10,8 +10,9 @@ every quarter from their budget week:
 - a member under financial pressure may withdraw (or top-slice) its pooled money, with
   probability ``decisions.withdraw_base * pressure * (1 - L_a) * (1 - T_a)`` where ``L_a`` is its
   staff's loyalty and ``T_a`` their trust in the other pool members. It takes back
-  ``decisions.withdraw_share`` of its stake, pays in that much less from then on, and shatters
-  the trust the others had in it (:func:`sim.mechanisms.trust.shatter`).
+  ``decisions.withdraw_share`` of what it paid in since its budget week, pays in that much less
+  from then on, and shatters the trust the others had in it
+  (:func:`sim.mechanisms.trust.shatter`).
 
 Pressure is ``clip((overspend / budget - decisions.pressure_threshold) /
 decisions.pressure_threshold, 0, 1)`` on the year to date. Effort follows the performance regime:
@@ -56,6 +57,7 @@ def set_budget(model: PartnershipModel, agency: Agency) -> None:
     model.agency_budget[a] *= 1.0 + model.params.decisions.budget_growth
     model.agency_ytd_spend[a] = 0.0
     model.agency_ytd_alloc[a] = 0.0
+    model.agency_pool_stake[a] = 0.0
 
 
 def _stake(model: PartnershipModel, a: int) -> float:
@@ -86,7 +88,8 @@ def review_pool(model: PartnershipModel, agency: Agency) -> None:
 
 
 def withdraw(model: PartnershipModel, a: int, share: float) -> float:
-    """Agency ``a`` takes ``share`` of its stake in the pool back; trust in it shatters.
+    """Agency ``a`` takes back ``share`` of what it paid into the pool this financial year, and
+    pays in that much less from now on; trust in it shatters.
 
     Args:
         model: the model.
@@ -96,13 +99,14 @@ def withdraw(model: PartnershipModel, a: int, share: float) -> float:
     Returns:
         The amount withdrawn, in pounds.
     """
-    amount = share * _stake(model, a) * max(model.pool_balance, 0.0)
+    amount = share * model.agency_pool_stake[a]
+    model.agency_pool_stake[a] -= amount
     model.pool_balance -= amount
     model.agency_balance[a] += amount
     model.agency_ytd_alloc[a] += amount
     model.agency_pool_factor[a] *= 1.0 - share
     model.counters["withdrawals"] += 1
-    if amount > 0:
+    if model.policy.pooled_budget_share > 0:
         trust.shatter(model, a, share)
         loyalty.shock(model, share)
     model.trace_all(f"{model.agency_list[a].label} withdrew £{amount:,.0f} from the pooled budget", a)

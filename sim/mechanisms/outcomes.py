@@ -18,7 +18,8 @@ At home, the weekly chance of an emergency admission is
     of a discharge)
 
 and an admission within ``outcomes.readmission_window`` weeks of a discharge is a readmission.
-Users leave well with weekly chance ``outcomes.leave_well`` once all their needs are met, or
+Users leave well with weekly chance ``outcomes.leave_well`` in a week when every need they
+accepted help for is met (a declined need stays unmet but does not hold them), or
 badly (care home, death) with chance ``outcomes.leave_badly * (1 - w) ** 2``.
 
 Sources: Hudson (003) on whole-system targets (intensive support at home, hospital
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms import community
-from sim.population import ASSESS, HEALTH, LEFT_BADLY, LEFT_WELL, PERSONAL, SERVICE
+from sim.population import ASSESS, DECLINED, HEALTH, LEFT_BADLY, LEFT_WELL, PERSONAL, SERVICE
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -80,7 +81,7 @@ def update(model: PartnershipModel) -> None:
 
     stay = ~admit
     home, w = home[stay], pop.wellbeing[home[stay]]
-    all_met = ((pop.hours[home] == 0) | pop.met[home]).all(axis=1)
+    all_met = ((pop.hours[home] == 0) | pop.met[home] | (pop.stage[home] == DECLINED)).all(axis=1)
     well = all_met & (rng.random(home.size) < o.leave_well)
     badly = ~well & (rng.random(home.size) < o.leave_badly * (1 - w) ** 2)
     _leave(model, home[well], LEFT_WELL, "needs met: no longer needs services")

@@ -7,7 +7,8 @@ another is the mean over its staff. It changes only through events between the p
   ``T -= trust.loss * T`` on failure (both directions of the pair);
 - no contact with an agency this week: ``T += trust.decay * (trust.neutral - T)``;
 - a partner withdrawing or misusing pooled money: every other agency's staff lose
-  ``trust.shatter * share`` of their trust in it at once (:func:`shatter`);
+  ``trust.shatter * share`` of their trust in it at once, and ``trust.shatter * share *
+  trust.spillover`` of their trust in the other pool members (:func:`shatter`);
 - meetings and joint training (:mod:`sim.mechanisms.meetings`).
 
 Because failure costs more than success gains, and low trust makes failure likelier, trust falls
@@ -46,7 +47,12 @@ def update(model: PartnershipModel) -> None:
 
 
 def shatter(model: PartnershipModel, agency: int, share: float) -> None:
-    """Every other agency's staff lose ``trust.shatter * share`` of their trust in ``agency``."""
-    s = model.staff
+    """Pooled money withdrawn or misused: every other agency's staff lose ``trust.shatter * share``
+    of their trust in ``agency``, and everyone loses ``trust.spillover`` of that in the other pool
+    members too (if one partner can walk away with the money, so can any)."""
+    s, t = model.staff, model.params.trust
+    members = np.flatnonzero(model.agency_is_pool_member)
+    s.trust[:, members] *= 1.0 - t.shatter * share * t.spillover
     others = s.employer != agency
-    s.trust[others, agency] *= 1.0 - model.params.trust.shatter * share
+    s.trust[others, agency] *= (1.0 - t.shatter * share) / (1.0 - t.shatter * share * t.spillover + 1e-12)
+    s.trust[np.arange(s.n), s.employer] = 1.0
