@@ -262,7 +262,7 @@ class CommunityParams:
     """Mechanism 11: community, faith and voluntary partners; user involvement."""
 
     cost_share: float = p(0.4, 0, 1, "cost of a community partner's support relative to statutory care")
-    capacity_share: float = p(0.15, 0, 1, "workers in voluntary and community groups, as a share of the statutory workforce, when they take part")
+    capacity_share: float = p(1.0, 0, 5, "capacity of voluntary and community groups, relative to the statutory staff the needs they take on would need")
     misfit: float = p(0.1, 0, 1, "share of a delivered service that misses the need when users have no say")
 
 

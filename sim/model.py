@@ -158,9 +158,13 @@ class PartnershipModel(mesa.Model):
         n_pct = max(self.params.geography.n_areas, round(rest * demand[0] / demand.sum()))
         counts = {"acute": n_acute, "pct": n_pct, "council": max(self.params.geography.n_areas, rest - n_pct)}
         if self.policy.community_partners:
-            extra = self.params.community.capacity_share * w.professionals
-            counts["voluntary"] = max(1, round(extra * demand[2] / demand[2:].sum()))
-            counts["community"] = max(1, round(extra * demand[3] / demand[2:].sum()))
+            # Volunteers and community workers come on top of the statutory workforce, sized to
+            # the practical and social needs they take on (they serve everyone, without a means
+            # test).
+            per_hour = rest / demand[1:].sum() if demand[1:].sum() > 0 else 0.0
+            scale = self.params.community.capacity_share * per_hour / (1.0 - pop.means_share + 1e-9)
+            counts["voluntary"] = max(1, round(scale * demand[2]))
+            counts["community"] = max(1, round(scale * demand[3]))
         employers = []
         for sector, count in counts.items():
             agencies = [a for a in self.agency_list if a.sector == sector]
