@@ -14,7 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from sim.model import PartnershipModel  # noqa: E402
-from sim.run import run_model  # noqa: E402
+from sim.model import PartnershipModel
+from sim.run import run_model
 
 __all__ = ["PartnershipModel", "run_model", "__version__"]

@@ -21,26 +21,26 @@ if TYPE_CHECKING:
 # social care profession, national vs local, different pay; Brereton & Clarke (002) on different
 # cultures, budget-fixing processes and information systems.
 SECTOR_PROFILE = {
-    "acute": dict(
-        label="Acute NHS trust", statutory=True, health=True, budget_week=0, info_quality=0.5,
-        professions=("hospital doctor", "ward nurse", "discharge coordinator"), org_culture=0.25,
-    ),
-    "pct": dict(
-        label="Primary care trust", statutory=True, health=True, budget_week=4, info_quality=0.4,
-        professions=("GP", "district nurse", "therapist"), org_culture=0.35,
-    ),
-    "council": dict(
-        label="Council social services", statutory=True, health=False, budget_week=48, info_quality=0.8,
-        professions=("social worker", "care manager", "occupational therapist"), org_culture=0.75,
-    ),
-    "voluntary": dict(
-        label="Voluntary sector", statutory=False, health=False, budget_week=26, info_quality=0.3,
-        professions=("voluntary sector worker",), org_culture=0.15,
-    ),
-    "community": dict(
-        label="Community and faith groups", statutory=False, health=False, budget_week=26, info_quality=0.2,
-        professions=("community worker",), org_culture=0.1,
-    ),
+    "acute": {
+        "label": "Acute NHS trust", "statutory": True, "health": True, "budget_week": 0, "info_quality": 0.5,
+        "professions": ("hospital doctor", "ward nurse", "discharge coordinator"), "org_culture": 0.25,
+    },
+    "pct": {
+        "label": "Primary care trust", "statutory": True, "health": True, "budget_week": 4, "info_quality": 0.4,
+        "professions": ("GP", "district nurse", "therapist"), "org_culture": 0.35,
+    },
+    "council": {
+        "label": "Council social services", "statutory": True, "health": False, "budget_week": 48, "info_quality": 0.8,
+        "professions": ("social worker", "care manager", "occupational therapist"), "org_culture": 0.75,
+    },
+    "voluntary": {
+        "label": "Voluntary sector", "statutory": False, "health": False, "budget_week": 26, "info_quality": 0.3,
+        "professions": ("voluntary sector worker",), "org_culture": 0.15,
+    },
+    "community": {
+        "label": "Community and faith groups", "statutory": False, "health": False, "budget_week": 26, "info_quality": 0.2,
+        "professions": ("community worker",), "org_culture": 0.1,
+    },
 }
 
 # Norm of each profession on the medical (0) to social (1) model axis, and whether it is a

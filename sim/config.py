@@ -133,7 +133,7 @@ class WorkforceParams:
     vacancy_weeks: int = p(8, 0, 104, "weeks a post stays empty after a leaver")
     casework_share: float = p(0.6, 0.05, 1, "share of non-partnership hours available for casework (the rest is administration and travel)")
     reserved_share: float = p(0.15, 0, 1, "share of casework hours kept for assessments and new packages when ongoing work would take them all")
-    morale_recovery: float = p(0.01, 0, 1, "weekly recovery of morale towards 1 in a week without overload or resentment")
+    morale_recovery: float = p(0.01, 0, 1, "weekly recovery of morale towards 1 (share of the gap)")
     overload_morale_loss: float = p(0.02, 0, 1, "morale lost per week of overload")
     resentment_morale_loss: float = p(0.05, 0, 1, "morale lost per unit of pay resentment")
 
@@ -154,7 +154,7 @@ class FundingParams:
 
     cost_per_hour: float = p(30.0, 0, 1000, "cost of one hour of commissioned care, pounds")
     care_multiplier: float = p(4.0, 0, 100, "commissioned care hours bought per casework hour")
-    budget_headroom: float = p(1.0, 0.1, 10, "annual budget as a multiple of the initial caseload's cost")
+    budget_headroom: float = p(1.05, 0.1, 10, "annual budget as a multiple of the initial caseload's cost")
     negotiation_base: float = p(0.5, 0, 1, "weekly chance of agreeing who pays, with full trust and no defensiveness")
     over_budget_refusal: float = p(0.6, 0, 1, "how far an over-budget agency refuses new costs (cost-shifting)")
     user_involvement_saving: float = p(0.15, 0, 1, "share of package cost saved by a perfect fit to needs")
@@ -214,11 +214,11 @@ class CultureParams:
     dims: int = p(2, 1, 8, "dimensions of culture (e.g. medical-social, procedural-discretionary)")
     flexibility: float = p(0.2, 0, 1, "how far a professional's culture can move from their profession's norm")
     cowork_pull: float = p(0.001, 0, 1, "pull towards a partner's culture per joint case")
-    training_pull: float = p(0.04, 0, 1, "pull towards the partnership's mean culture per hour of joint training")
+    training_pull: float = p(0.04, 0, 1, "rate per hour of joint training: culture moves 1 - exp(-rate * hours) of the way to the partnership mean each month")
     recognition_relief: float = p(0.5, 0, 1, "share of cultural distance's harm removed by culture recognition")
     understanding_initial: float = p(0.3, 0, 1, "initial shared understanding of other professions' terms")
     understanding_contact: float = p(0.002, 0, 1, "rise towards 1 per joint contact")
-    understanding_training: float = p(0.025, 0, 1, "rise towards 1 per hour of joint training")
+    understanding_training: float = p(0.025, 0, 1, "rate per hour of joint training: understanding gains (1 - U) * (1 - exp(-rate * hours)) each month")
 
 
 @dataclass
@@ -251,7 +251,7 @@ class DecisionParams:
     """Mechanism 10: agencies' budgets, pool withdrawal and priorities."""
 
     pressure_threshold: float = p(0.03, 0, 1, "overspend, as a share of the annual budget, that counts as financial pressure")
-    withdraw_base: float = p(0.6, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws")
+    withdraw_base: float = p(0.3, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws")
     withdraw_share: float = p(0.5, 0, 1, "share of its pooled money an agency takes back when it withdraws")
     budget_growth: float = p(0.02, -1, 1, "yearly budget growth")
     discharge_pressure: float = p(0.5, 0, 1, "weekly chance the acute trust discharges a fit patient before support is in place, under own indicators only")
@@ -374,6 +374,10 @@ def validate(cfg: Config) -> Config:
                 f"model.population.{name}={value} must have 4 values (health, personal care, practical, social)"
             )
     for i, shock in enumerate(cfg.scenario.shocks):
+        if shock.kind == "pool_withdrawal" and cfg.policy.pooled_budget_share == 0:
+            raise ConfigError(
+                f"scenario.shocks[{i}].kind='pool_withdrawal' needs a pool: policy.pooled_budget_share=0 must be above 0"
+            )
         if shock.kind == "pool_withdrawal" and shock.agency not in ("pct", "council"):
             raise ConfigError(
                 f"scenario.shocks[{i}].agency={shock.agency!r} cannot withdraw pooled money: allowed pct, council"
@@ -394,7 +398,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise ConfigError(
-            f"{prefix}{unknown[0]} is not a known key: allowed {', '.join(sorted(names))}"
+            f"{prefix}{unknown[0]}={data[unknown[0]]!r} is not a known key: allowed {', '.join(sorted(names))}"
         )
     kwargs = {}
     for name, value in data.items():

@@ -106,6 +106,7 @@ class PartnershipModel(mesa.Model):
         self.pop.arrived[rows] = -1
         self.counters["arrived"] = rows.size
         self._set_budgets(rows)
+        self._pool_established(rows)
         if cfg.scenario.trace_user:
             arrivals.trace_mrs_smith(self)
         self.active = self.pop.active_rows()
@@ -134,6 +135,11 @@ class PartnershipModel(mesa.Model):
         self.agency_sector_council = np.array([s == "council" for s in sectors])
         self.agency_is_pool_member = np.array([a.pool_member for a in self.agency_list])
         self.agency_joint_weight = np.where(self.agency_statutory, self.policy.joint_indicators, 0.5)
+        # Records flow between two agencies as far as the lever shares them and their systems
+        # are compatible (GP notes "on the back of an envelope" vs council systems).
+        quality = np.array([a.info_quality for a in self.agency_list])
+        self.records = self.policy.shared_records * (1.0 - np.abs(quality[:, None] - quality[None, :]))
+        np.fill_diagonal(self.records, 1.0)
         z = np.zeros(self.n_agencies)
         self.agency_budget, self.agency_balance = z.copy(), z.copy()
         self.agency_ytd_alloc, self.agency_ytd_spend, self.agency_pressure = z.copy(), z.copy(), z.copy()
@@ -237,6 +243,20 @@ class PartnershipModel(mesa.Model):
         weekly = np.bincount(funder[agency], weights=cost, minlength=self.n_agencies)
         self.agency_budget = 52.0 * weekly * self.params.funding.budget_headroom
 
+    def _pool_established(self, rows: np.ndarray) -> None:
+        """Under a pool, the established joint caseload is paid from the pool from the start:
+        the partners pooled the budgets that paid for it.
+        """
+        if self.policy.pooled_budget_share <= 0:
+            return
+        from sim.mechanisms import funding
+
+        joint = rows[funding.is_joint(self, rows)]
+        funder = self.pop.funder[joint]
+        statutory = (funder >= 0) & (funder < self.n_agencies)
+        statutory &= self.agency_statutory[np.clip(funder, 0, self.n_agencies - 1)]
+        self.pop.funder[joint] = np.where(statutory, self.POOL, funder)
+
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
         """Advance the model by one week."""
@@ -317,7 +337,8 @@ class PartnershipModel(mesa.Model):
 
     def choose_staff(self, agency: int, n: int, hours: float = 0.0) -> np.ndarray:
         """Pick ``n`` professionals of an agency, in proportion to their spare capacity (free
-        hours this week less their keyed caseload, plus a little), and charge each ``hours``."""
+        hours this week less their keyed caseload, plus a little), and charge each ``hours``.
+        """
         s = self.staff
         rows = np.flatnonzero((s.employer == agency) & s.in_post & ~s.sick)
         if rows.size == 0:
@@ -331,7 +352,8 @@ class PartnershipModel(mesa.Model):
 
     def staff_for(self, users: np.ndarray, domain, agencies: np.ndarray) -> np.ndarray:
         """The professional of ``agencies`` holding each user's ``domain`` (key worker or
-        assessor), or a newly chosen one where there is none in post."""
+        assessor), or a newly chosen one where there is none in post.
+        """
         s = self.staff
         key = self.pop.key[users, domain]
         ok = (key >= 0) & s.in_post[np.maximum(key, 0)] & (s.employer[np.maximum(key, 0)] == agencies)

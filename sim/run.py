@@ -1,5 +1,6 @@
 """Run one configuration to its end: the function boundary between the model and everything that
-drives it (the command line, sweeps, the sensitivity design, the app's batch mode)."""
+drives it (the command line, sweeps, the sensitivity design, the app's batch mode).
+"""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def run_model(
             progress(week)
     table = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     summary = summarise(model, table)
-    if rng is not None and not isinstance(rng, int):
-        summary["seed"] = None
+    if isinstance(rng, int):
+        summary["seed"] = rng
+    elif rng is not None:
+        summary["seed"] = None  # a Generator was passed: its state, not a seed, defines the run
     summary["journey"] = model.journey
     return table, summary

@@ -63,7 +63,20 @@ def create_users(model: PartnershipModel, localities: np.ndarray, from_hospital:
     if established:
         pop.assessed_by[rows] = pop.resp[rows]
         community.fund_established(model, rows)
+        _assign_key_workers(model, rows)
     return rows
+
+
+def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
+    """Give an established caseload's agency-funded packages a key professional each, one at a
+    time so that caseloads spread by spare capacity.
+    """
+    pop = model.pop
+    u, d = np.nonzero((pop.funder[rows] >= 0) & (pop.funder[rows] < model.n_agencies))
+    for user, dom in zip(rows[u], d, strict=True):
+        staff = model.choose_staff(int(pop.resp[user, dom]), 1)[0]
+        pop.key[user, dom] = staff
+        model.staff.caseload[staff] += pop.hours[user, dom]
 
 
 def arrive(model: PartnershipModel) -> None:
@@ -80,7 +93,8 @@ def arrive(model: PartnershipModel) -> None:
 
 def trace_mrs_smith(model: PartnershipModel) -> None:
     """Create Mrs Smith: an older woman in hospital after a fall, with health, personal care and
-    social needs, modest means, in a locality chosen by the model's random generator."""
+    social needs, modest means, in a locality chosen by the model's random generator.
+    """
     loc = np.array([model.rng.integers(model.geo.n_localities)])
     row = create_users(model, loc, np.array([True]))[0]
     pop = model.pop

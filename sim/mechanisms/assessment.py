@@ -7,11 +7,13 @@ others receive an onward referral once the lead has assessed. Each week an agenc
 onward referral may accept the assessment already made by a partner, with chance
 
     p_accept = T[a, b] ** assessment.trust_weight * (0.5 + 0.5 L_a) * sharing
-    sharing  = assessment.team_sharing + (1 - assessment.team_sharing) * shared_records
-               if the same joint team covers the user (aligned boundaries), else shared_records
+    sharing  = assessment.team_sharing + (1 - assessment.team_sharing) * R_ab
+               if the same joint team covers the user (aligned boundaries), else R_ab
 
 where ``T[a, b]`` is the mean trust of agency a's staff in the assessing agency b and ``L_a`` the
-mean loyalty of a's staff (willingness to accept a partner's judgement). Otherwise the user
+mean loyalty of a's staff (willingness to accept a partner's judgement), and ``R_ab`` the records
+shared between the two (``policy.shared_records`` times the compatibility of their information
+systems, see :mod:`sim.mechanisms.coordination`). Otherwise the user
 waits in a's queue, tells the story again and meets another professional.
 
 Queues are served in priority order with each agency's assessment time, ``assessment.capacity_share``
@@ -106,7 +108,7 @@ def _accept_partner(model: PartnershipModel, users: np.ndarray, agencies: np.nda
     partner = by[np.arange(users.size), np.argmax(partner_ok, axis=1)]
     trust = model.agency_trust[agencies, np.maximum(partner, 0)]
     loyalty = model.agency_loyalty[agencies]
-    records = model.policy.shared_records
+    records = model.records[agencies, np.maximum(partner, 0)]
     team = model.params.assessment.team_sharing
     sharing = np.where(pop.alignment[users] > 0, team + (1.0 - team) * records, records)
     p = trust ** model.params.assessment.trust_weight * (0.5 + 0.5 * loyalty) * sharing

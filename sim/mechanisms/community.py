@@ -67,7 +67,8 @@ def weekly_cost(model: PartnershipModel, rows: np.ndarray, domains: np.ndarray) 
 
 def fund_established(model: PartnershipModel, rows: np.ndarray) -> None:
     """Give an established caseload its funders: self-funders pay for council care, the rest is
-    paid by the responsible agency."""
+    paid by the responsible agency.
+    """
     pop = model.pop
     funder = pop.resp[rows].copy()
     council_need = model.agency_sector_council[np.maximum(funder, 0)] & (funder >= 0)

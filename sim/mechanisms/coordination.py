@@ -1,20 +1,24 @@
 """Mechanism 4: delivery and coordination of joint cases.
 
-Professionals have limited hours. Each week an agency first serves the packages it already
-delivers (up to ``1 - workforce.reserved_share`` of its casework hours when short), then uses
-what is left for assessments and for starting new packages in priority order. A user whose needs
+Professionals have limited hours. At the start of the week each agency sets aside for new work
+(assessments and new packages) the hours its ongoing packages leave free, and at least
+``workforce.reserved_share`` of its casework hours. Assessments and new starts, in priority
+order, use that first; ongoing packages then get the casework hours left, and when those fall
+short each package is delivered this week with chance hours left / hours needed. A user whose needs
 are held by two or more agencies (or who is still in hospital) is a *joint case*: starting a
 package, and each week's review with probability ``coordination.review_rate``, needs a
 coordination between a professional of each of two agencies, costing both
 ``coordination.hours``. It succeeds with probability
 
     logit p = coordination.intercept + coordination.trust * T_ij
-              + coordination.understanding * U_ij + coordination.records * shared_records
+              + coordination.understanding * U_ij + coordination.records * R_ab
               + coordination.alignment * alignment_u
               - coordination.culture * D_ij * (1 - culture.recognition_relief * culture_recognition)
               - coordination.extra_agency * (n_agencies - 2) + coordination.effort * E_ij
 
-with ``T_ij`` their mutual trust, ``U_ij`` their shared understanding of each other's profession,
+with ``R_ab`` the records shared between their agencies (``policy.shared_records`` times the
+compatibility ``1 - |q_a - q_b|`` of their information systems' quality ``q``), ``T_ij`` their
+mutual trust, ``U_ij`` their shared understanding of each other's profession,
 ``D_ij`` their cultural distance, and effort ``E_ij`` the mean of their loyalty and their
 agencies' weight on joint indicators. Failure means delay (the package does not start, or a
 week's service is missed), a duplicated visit (``coordination.failure_extra_hours``) and lost
@@ -69,7 +73,7 @@ def success_probability(model: PartnershipModel, i: np.ndarray, j: np.ndarray, u
         c.intercept
         + c.trust * trust
         + c.understanding * understanding
-        + c.records * pol.shared_records
+        + c.records * model.records[ai, aj]
         + c.alignment * model.pop.alignment[users]
         - c.culture * harm
         - c.extra_agency * np.maximum(n_ag - 2, 0)
@@ -148,7 +152,8 @@ def start_packages(model: PartnershipModel) -> None:
 
 def deliver(model: PartnershipModel) -> None:
     """Deliver this week's services: ongoing packages, new starts, reviews of joint cases, and
-    their cost to each funder."""
+    their cost to each funder.
+    """
     pop = model.pop
     start_packages(model)
     rows = model.active
@@ -194,8 +199,10 @@ def _pay(model: PartnershipModel, users: np.ndarray, doms: np.ndarray) -> None:
     cost = community.weekly_cost(model, users, doms)
     funder = model.pop.funder[users, doms]
     from_pool = funder == model.POOL
-    model.pool_balance -= cost[from_pool].sum()
-    model.pool_spend += cost[from_pool].sum()
+    pooled = cost[from_pool].sum()
+    model.pool_balance -= pooled
+    model.pool_spend += pooled
+    model.pool_spend_rate += 0.1 * (pooled - model.pool_spend_rate)
     by_agency = np.bincount(funder[~from_pool], weights=cost[~from_pool], minlength=model.n_agencies)
     model.agency_balance -= by_agency
     model.agency_ytd_spend += by_agency

@@ -15,7 +15,9 @@ every quarter from their budget week:
   (:func:`sim.mechanisms.trust.shatter`).
 
 Pressure is ``clip((overspend / budget - decisions.pressure_threshold) /
-decisions.pressure_threshold, 0, 1)`` on the year to date. Effort follows the performance regime:
+decisions.pressure_threshold, 0, 1)`` on the year to date, where spending counts the agency's own
+packages and its net contributions to the pool (payments in, less what reviews return to it), and
+the agency's share of any pool surplus above the reserve counts as money it still has. Effort follows the performance regime:
 each statutory agency's joint weight is ``policy.joint_indicators`` (see assessment priorities,
 coordination effort, appraisal and the acute trust's discharge pressure).
 
@@ -42,8 +44,10 @@ RESERVE_WEEKS = 8
 def update_pressure(model: PartnershipModel) -> None:
     """Recompute each agency's financial pressure from its year-to-date accounts."""
     d = model.params.decisions
+    surplus = max(model.pool_balance - RESERVE_WEEKS * model.pool_spend_rate, 0.0)
+    stakes = np.array([_stake(model, a) for a in range(model.n_agencies)])
     over = np.divide(
-        model.agency_ytd_spend - model.agency_ytd_alloc,
+        model.agency_ytd_spend - model.agency_ytd_alloc - stakes * surplus,
         model.agency_budget,
         out=np.zeros(model.n_agencies),
         where=model.agency_budget > 0,
@@ -76,7 +80,7 @@ def review_pool(model: PartnershipModel, agency: Agency) -> None:
     transfer = stake * (model.pool_balance - reserve)
     model.pool_balance -= transfer
     model.agency_balance[a] += transfer
-    model.agency_ytd_alloc[a] += transfer
+    model.agency_ytd_spend[a] -= transfer
     pressure = model.agency_pressure[a]
     if pressure <= 0 or model.pool_balance <= 0:
         return
@@ -103,7 +107,7 @@ def withdraw(model: PartnershipModel, a: int, share: float) -> float:
     model.agency_pool_stake[a] -= amount
     model.pool_balance -= amount
     model.agency_balance[a] += amount
-    model.agency_ytd_alloc[a] += amount
+    model.agency_ytd_spend[a] -= amount
     model.agency_pool_factor[a] *= 1.0 - share
     model.counters["withdrawals"] += 1
     if model.policy.pooled_budget_share > 0:

@@ -43,12 +43,13 @@ if TYPE_CHECKING:
 def pay_instalments(model: PartnershipModel) -> None:
     """Pay each agency its weekly budget instalment, the pool members' share into the pool."""
     weekly = model.agency_budget / 52.0
-    to_pool = weekly * model.policy.pooled_budget_share * model.agency_pool_factor
+    to_pool = weekly * model.policy.pooled_budget_share * model.agency_pool_factor * model.agency_is_pool_member
     model.agency_balance += weekly - to_pool
     model.pool_balance += to_pool.sum()
     model.agency_pool_stake += to_pool
     model.money["allocated"] += weekly.sum()
     model.agency_ytd_alloc += weekly
+    model.agency_ytd_spend += to_pool  # a contribution to the pool is spending committed
 
 
 def is_joint(model: PartnershipModel, users: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ Moves back with:
 - pay resentment: in a week with a joint contact with a better-paid partner in a comparable
   front-line job, resentment ``r`` is the largest pay gap met; ``L -= loyalty.resentment * r * (1 - loyalty.no_detriment_relief
   * no_detriment) * L``;
-- overload: ``L -= loyalty.overload * L`` in a week whose caseload exceeds the hours;
+- overload: ``L -= loyalty.overload * L`` while overloaded (keyed caseload above 1.1 times the
+  contracted casework hours, as found at the end of the previous week);
 - trust shocks: ``L -= loyalty.shock * share * L`` when pooled money is withdrawn.
 
 Loyalty sets effort in joint cases, the willingness to accept a partner's assessment and to

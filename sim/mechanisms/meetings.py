@@ -58,6 +58,7 @@ def book(model: PartnershipModel) -> None:
                 here = here[np.lexsort((noise, -s.problem[here]))][: m.targeted_size]
             if here.size:
                 model.meeting_rooms.append(here)
+                s.contact[np.ix_(here, np.unique(s.employer[here]))] = True
                 model.spend_partnership_hours(here, m.hours)
                 model.week_meeting_hours += m.hours * here.size
     if is_training_week(model):
@@ -78,7 +79,6 @@ def hold(model: PartnershipModel) -> None:
         T = s.trust[np.ix_(room, agencies)]
         T += m.trust_gain * f * np.where(f > 0, 1.0 - T, T)
         s.trust[np.ix_(room, agencies)] = np.clip(T, 0.0, 1.0)
-        s.contact[np.ix_(room, agencies)] = True
         U = s.understanding[np.ix_(room, professions)]
         U += m.understanding_gain * f * np.where(f > 0, 1.0 - U, U)
         s.understanding[np.ix_(room, professions)] = np.clip(U, 0.0, 1.0)

@@ -7,8 +7,9 @@ For a user at home, the met share of need this week is ``m = fit * sum(hours * m
 
 Hospital: a patient becomes medically fit with weekly chance ``1 / outcomes.stay_weeks``. A fit
 patient goes home when every need has its support in place (served, self-arranged or declined).
-Until then the bed-week is a delayed transfer of care, counted against the side still waiting
-(health or council). Under its own indicators (fast discharge) the acute trust sends a fit
+Until then the bed-week is a delayed transfer of care, counted against the council when any
+council need is still pending, and otherwise against health (the primary care trust, or the
+voluntary and community partners when they hold a pending need). Under its own indicators (fast discharge) the acute trust sends a fit
 patient home anyway with weekly chance ``decisions.discharge_pressure * (1 - joint weight)``.
 
 At home, the weekly chance of an emergency admission is

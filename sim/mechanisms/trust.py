@@ -9,7 +9,7 @@ another is the mean over its staff. It changes only through events between the p
 - a partner withdrawing or misusing pooled money: every other agency's staff lose
   ``trust.shatter * share`` of their trust in it at once, and ``trust.shatter * share *
   trust.spillover`` of their trust in the other pool members (:func:`shatter`);
-- meetings and joint training (:mod:`sim.mechanisms.meetings`).
+- partnership meetings (:mod:`sim.mechanisms.meetings`).
 
 Because failure costs more than success gains, and low trust makes failure likelier, trust falls
 fast and is rebuilt slowly.
@@ -49,7 +49,8 @@ def update(model: PartnershipModel) -> None:
 def shatter(model: PartnershipModel, agency: int, share: float) -> None:
     """Pooled money withdrawn or misused: every other agency's staff lose ``trust.shatter * share``
     of their trust in ``agency``, and everyone loses ``trust.spillover`` of that in the other pool
-    members too (if one partner can walk away with the money, so can any)."""
+    members too (if one partner can walk away with the money, so can any).
+    """
     s, t = model.staff, model.params.trust
     members = np.flatnonzero(model.agency_is_pool_member)
     s.trust[:, members] *= 1.0 - t.shatter * share * t.spillover

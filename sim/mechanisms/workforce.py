@@ -44,7 +44,8 @@ def plan_week(model: PartnershipModel) -> None:
 
 def reserve_new_work(model: PartnershipModel) -> None:
     """Split each agency's casework hours between ongoing packages and new work (assessments and
-    starts), keeping at least ``workforce.reserved_share`` for new work."""
+    starts), keeping at least ``workforce.reserved_share`` for new work.
+    """
     pop = model.pop
     rows = model.active
     home = rows[~pop.in_hospital[rows]]

@@ -1,0 +1,298 @@
+"""The command line: ``partnersim [overrides]`` (or ``python -m sim``), a thin Hydra application.
+
+It composes ``configs/`` with the overrides, validates the result against the schema in
+:mod:`sim.config`, runs the model with a progress bar, writes the run folder
+(:mod:`sim.outputs`) and prints a short summary. Examples::
+
+    partnersim                                   # the baseline, five years, seed 42
+    partnersim scenario=care_trust policy.pooled_budget_share=0.6 run.weeks=104 run.seed=7
+    partnersim -m scenario=baseline,care_trust run.seed=1,2,3
+
+A bad value stops before the model is built with one line on stderr naming the key, the value and
+what is allowed, exit status 2, and no run folder left behind. :func:`compose_config` gives the
+same validated configuration to Python code (tests, notebooks, the browser app) without the
+command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from hydra.types import RunMode
+from omegaconf import DictConfig
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+
+from sim.config import Config, ConfigError, register_configs, to_config
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+"""The Hydra configs: the repository's top-level ``configs/`` (the package is installed editable)."""
+
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+# (outcome key, label, format) for the summary printed after a run.
+SUMMARY_ROWS = (
+    ("mean_wait_weeks", "waiting, mean (weeks)", "{:.2f}"),
+    ("wait_p90_weeks", "waiting, 90th percentile (weeks)", "{:.2f}"),
+    ("assessments_per_user", "assessments per user", "{:.2f}"),
+    ("unmet_need", "unmet need (share of care hours)", "{:.1%}"),
+    ("wellbeing", "well-being (0-1)", "{:.3f}"),
+    ("readmission_rate", "readmission rate", "{:.1%}"),
+    ("mean_trust", "mean trust (0-1)", "{:.3f}"),
+    ("mean_loyalty", "loyalty to the partnership (0-1)", "{:.3f}"),
+    ("coordination_failures", "coordination failures per week", "{:.1f}"),
+    ("meeting_hours", "meeting hours per week", "{:.1f}"),
+    ("spend", "spend per week (pounds)", "{:,.0f}"),
+)
+
+# The config errors of this invocation's jobs: a sweep carries on past a bad job, then main() fails.
+_failures: list[str] = []
+
+
+# ------------------------------------------------------------------------------ explaining errors
+def _offending(err: BaseException, overrides: Sequence[str]) -> str | None:
+    """The override a Hydra error is about: the one whose text or quoted key the message names."""
+    text = str(err)
+    for arg in overrides:
+        given = arg.lstrip("+~")
+        if given in text or f"'{given.partition('=')[0]}'" in text:
+            return given
+    return None
+
+
+def explain(err: BaseException, overrides: Sequence[str] = ()) -> str:
+    """Turn a Hydra composition error into one line naming the key, the value and what is allowed.
+
+    Args:
+        err: the exception Hydra (or OmegaConf) raised while composing the configuration.
+        overrides: the overrides given, to quote the offending one.
+
+    Returns:
+        A one-line message.
+    """
+    if isinstance(err, MissingConfigException) and err.options and err.missing_cfg_file:
+        group, _, name = err.missing_cfg_file.rpartition("/")
+        if group:
+            return f"{group}={name} is not a known option: choose one of {', '.join(sorted(err.options))}"
+    if isinstance(err, OverrideParseException):
+        return f"{err.override}: {str(err).strip().splitlines()[0]} (see Hydra's override grammar)"
+    cause = err if isinstance(err, OmegaConfBaseException) else err.__cause__
+    if isinstance(cause, OmegaConfBaseException):
+        key = getattr(cause, "full_key", None) or getattr(cause, "key", None) or ""
+        given = _offending(err, overrides)
+        about = given if given and given.partition("=")[0] == key else f"{given}: {key}" if given else key
+        if isinstance(cause, ConfigKeyError | ConfigAttributeError):
+            obj = getattr(cause, "object_type", None)
+            allowed = sorted(f.name for f in dataclasses.fields(obj)) if dataclasses.is_dataclass(obj) else []
+            return f"{about} is not a known key" + (f": allowed {', '.join(allowed)}" if allowed else "")
+        reason = str(getattr(cause, "msg", None) or cause).strip().splitlines()[0]
+        return f"{about}: {reason}" if about else reason
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return " ".join(lines) or type(err).__name__
+
+
+@contextmanager
+def _hydra_errors_raised() -> Iterator[None]:
+    """Let Hydra raise its errors instead of printing them with a stack trace and exiting.
+
+    Hydra prints composition errors itself, with a hint about ``HYDRA_FULL_ERROR``; with that
+    variable set it raises them instead, so that :func:`main` can print one clear line.
+    """
+    saved = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved
+
+
+# ------------------------------------------------------------------------------ composing in Python
+def compose_config(overrides: list[str] | None = None, scenario: str | None = None) -> Config:
+    """Compose ``configs/`` as the command line would, without running anything.
+
+    Args:
+        overrides: Hydra overrides, e.g. ``["policy.coterminosity=0.7", "run.weeks=104"]``.
+        scenario: a preset name (a file in ``configs/scenario/``); same as ``scenario=NAME``.
+
+    Returns:
+        The validated :class:`sim.config.Config`.
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed, for an unknown preset or key,
+            a wrong type or an out-of-range value.
+    """
+    from hydra import compose, initialize_config_dir
+
+    register_configs()
+    args = ([f"scenario={scenario}"] if scenario else []) + list(overrides or [])
+    global_hydra = GlobalHydra.instance()
+    outer = global_hydra.hydra  # composing inside a running Hydra app must not disturb it
+    global_hydra.clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="partnersim"):
+            composed = compose(config_name="config", overrides=args)
+    except (HydraException, OmegaConfBaseException) as err:
+        raise ConfigError(explain(err, args)) from err
+    finally:
+        GlobalHydra.instance().hydra = outer
+    return _to_config(composed)
+
+
+def _to_config(composed: DictConfig) -> Config:
+    try:
+        return to_config(composed)
+    except OmegaConfBaseException as err:  # e.g. an interpolation that does not resolve
+        raise ConfigError(explain(err)) from err
+
+
+# ------------------------------------------------------------------------------ the application
+def _discard(folder: Path) -> None:
+    """Remove what Hydra wrote for a job that failed before writing any output.
+
+    Only Hydra's own files go (its ``.hydra`` folder and job log); the job's folder is then removed
+    if empty, with its parent if that is now empty too (and, inside the working directory, any
+    further empty parents, such as ``outputs/`` on a first run). Nothing else is ever deleted.
+    """
+    hc = HydraConfig.get()
+    if hc.output_subdir:
+        shutil.rmtree(folder / hc.output_subdir, ignore_errors=True)
+    (folder / f"{hc.job.name}.log").unlink(missing_ok=True)
+    cwd = Path.cwd().resolve()
+    for k, path in enumerate([folder, *folder.parents]):
+        if path == cwd or (k > 1 and not path.is_relative_to(cwd)):
+            break
+        try:
+            path.rmdir()
+        except OSError:  # not empty: it holds something that is not ours
+            break
+
+
+def _where(folder: Path) -> str:
+    try:
+        return str(folder.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(folder)
+
+
+def format_summary(summary: dict, folder: Path | None = None) -> str:
+    """The short table printed after a run.
+
+    Args:
+        summary: the summary dict of :func:`sim.run_model`.
+        folder: the run folder, if outputs were written.
+
+    Returns:
+        The table as text.
+    """
+    out = summary["outcomes"]
+    rows = [(label, fmt.format(out[key])) for key, label, fmt in SUMMARY_ROWS if key in out]
+    rows.append(("measured coterminosity", f"{summary['measured_coterminosity']:.2f}"))
+    rows.append(("seed", str(summary["seed"])))
+    if folder is not None:
+        rows.append(("output folder", _where(folder)))
+    width = max(len(label) for label, _ in rows)
+    head = (
+        f"partnersim {summary.get('version', '')}: scenario {summary['scenario']}, "
+        f"{summary['weeks']} weeks; outcomes are means over the last {summary['summary_weeks']} weeks"
+    )
+    return "\n".join([head, *(f"  {label:<{width}}  {value}" for label, value in rows)])
+
+
+def format_line(summary: dict, folder: Path) -> str:
+    """One line per job of a sweep: the key outcomes and where they were written."""
+    out = summary["outcomes"]
+    return (
+        f"{summary['scenario']} seed {summary['seed']}: wait {out['mean_wait_weeks']:.2f} weeks, "
+        f"unmet need {out['unmet_need']:.1%}, well-being {out['wellbeing']:.3f}, "
+        f"readmissions {out['readmission_rate']:.1%}, trust {out['mean_trust']:.3f} -> {_where(folder)}"
+    )
+
+
+def _run(cfg: Config) -> tuple[Any, dict]:
+    from tqdm import tqdm
+
+    from sim import run_model
+
+    with tqdm(
+        total=cfg.run.weeks,
+        desc=cfg.scenario.name,
+        unit="week",
+        disable=not cfg.run.progress,
+        dynamic_ncols=True,
+    ) as bar:
+        try:
+            return run_model(cfg, progress=lambda _week: bar.update())
+        except BaseException:
+            bar.leave = False
+            raise
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+def app(composed: DictConfig) -> dict | None:
+    """Validate, run and write one job; return its outcomes (None when the config is bad).
+
+    Args:
+        composed: the configuration Hydra composed.
+    """
+    from sim.outputs import write_run
+
+    hc = HydraConfig.get()
+    folder = Path(hc.runtime.output_dir)
+    try:
+        cfg = _to_config(composed)
+        table, summary = _run(cfg)
+    except ConfigError as err:
+        _discard(folder)
+        where = "" if hc.mode == RunMode.RUN else f" in job #{hc.job.num} ({' '.join(hc.overrides.task)})"
+        print(f"error{where}: {err}", file=sys.stderr)
+        _failures.append(str(err))
+        return None
+    except KeyboardInterrupt:
+        _discard(folder)
+        raise
+    write_run(folder, table, summary, figure=cfg.run.figure)
+    if hc.mode == RunMode.RUN:
+        print(format_summary(summary, folder), flush=True)
+    else:
+        print(f"\t#{hc.job.num} {format_line(summary, folder)}", flush=True)
+    return summary["outcomes"]
+
+
+def main() -> None:
+    """Run the Hydra application: ``partnersim`` and ``python -m sim``."""
+    if not (CONFIG_DIR / "config.yaml").is_file():
+        print(
+            f"error: the configs/ folder is not at {CONFIG_DIR}: install partnersim from its repository "
+            "with `pip install -e .` (or ./setup.sh)",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_CONFIG)
+    register_configs()
+    _failures.clear()
+    try:
+        with _hydra_errors_raised():
+            app()
+    except (HydraException, OmegaConfBaseException) as err:
+        print(f"error: {explain(err, sys.argv[1:])}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    if _failures:
+        if len(_failures) > 1:
+            print(f"{len(_failures)} jobs failed", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)

@@ -1,0 +1,117 @@
+"""Write one run's folder: the only place, with the command line, where the package writes files.
+
+A run folder holds:
+
+- ``timeseries.parquet``: the weekly table, one row per week;
+- ``summary.json``: the final-period outcomes, the measured coterminosity, the seed, the package
+  version and the resolved configuration (everything in the summary but the journey);
+- ``trust_matrix.csv``: mean trust of each agency's staff (rows) in each agency (columns);
+- ``journey.csv``: the traced user's events (week, event, agency, professional), when traced;
+- ``overview.png``: the overview figure (:mod:`sim.figure`), unless ``run.figure`` is false.
+
+Each file is written under a temporary name in the same folder and then renamed over its final
+name (``os.replace``), so a reader never sees a half-written file and an interrupted run leaves
+no truncated output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+JOURNEY_COLUMNS = ("week", "event", "agency", "professional")
+TIMESERIES = "timeseries.parquet"
+SUMMARY = "summary.json"
+TRUST_MATRIX = "trust_matrix.csv"
+JOURNEY = "journey.csv"
+OVERVIEW = "overview.png"
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a file under a temporary name beside it, then rename it into place.
+
+    Args:
+        path: the final path.
+        write: called with the temporary path; writes the whole file there.
+
+    Returns:
+        ``path``.
+    """
+    # A fresh name that ``write`` creates itself, so the file gets the usual permissions (umask).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _plain(value: Any) -> Any:
+    """Make a value strict JSON: numpy scalars to Python, NaN and infinities to null."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def trust_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """The final trust matrix of a summary as a table, agencies as both index and columns."""
+    agencies = list(summary["trust_matrix"]["agencies"])
+    frame = pd.DataFrame(summary["trust_matrix"]["values"], index=agencies, columns=agencies)
+    frame.index.name = "agency"
+    return frame
+
+
+def write_run(
+    folder: str | Path,
+    table: pd.DataFrame,
+    summary: Mapping[str, Any],
+    figure: bool = True,
+) -> dict[str, Path]:
+    """Write a run's outputs into ``folder`` (created if missing).
+
+    Args:
+        folder: the run folder.
+        table: the weekly table returned by :func:`sim.run_model`.
+        summary: the summary dict returned by :func:`sim.run_model`.
+        figure: whether to draw ``overview.png``.
+
+    Returns:
+        The paths written, by file name.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+
+    def put(name: str, write: Callable[[Path], None]) -> None:
+        written[name] = atomic_write(folder / name, write)
+
+    put(TIMESERIES, lambda tmp: table.to_parquet(tmp, index=False))
+    summary_out = _plain({k: v for k, v in summary.items() if k != "journey"})
+    text = json.dumps(summary_out, indent=2, allow_nan=False) + "\n"
+    put(SUMMARY, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    put(TRUST_MATRIX, lambda tmp: trust_frame(summary).to_csv(tmp))
+    journey = summary.get("journey") or []
+    if journey:
+        frame = pd.DataFrame(list(journey), columns=list(JOURNEY_COLUMNS))
+        put(JOURNEY, lambda tmp: frame.to_csv(tmp, index=False))
+    if figure:
+        from sim.figure import save_overview
+
+        put(OVERVIEW, lambda tmp: save_overview(table, summary, tmp))
+    return written
