@@ -1,0 +1,179 @@
+"""The command line, run as a user runs it: a real process, real files, Hydra's own composition.
+
+Every run goes to its own ``tmp_path`` (``hydra.run.dir``) with a short ``run.weeks`` to stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.observe import OUTCOMES
+
+ROOT = Path(__file__).resolve().parents[1]
+WEEKS = 20
+
+REQUIRED_COLUMNS = (
+    "week", "mean_trust", "mean_loyalty", "cultural_distance", "shared_understanding",
+    "pool_balance", "spend", "active_users", "mean_wait_weeks", "assessments_per_user",
+    "unmet_need", "wellbeing", "readmission_rate", "meeting_hours", "coordination_failures",
+)  # fmt: skip
+JOURNEY_COLUMNS = ["week", "event", "agency", "professional"]
+
+
+def command(module: bool = False) -> list[str]:
+    """``python -m sim``, or the installed ``partnersim`` script (its entry point when not installed)."""
+    if module:
+        return [sys.executable, "-m", "sim"]
+    script = Path(sys.executable).with_name("partnersim")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from sim.cli import main; main()"]
+
+
+def run_cli(cwd: Path, *overrides: str, module: bool = False) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run(
+        [*command(module), *overrides],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def run_ok(cwd: Path, folder: Path, *overrides: str, module: bool = False) -> subprocess.CompletedProcess:
+    done = run_cli(cwd, f"hydra.run.dir={folder}", f"run.weeks={WEEKS}", *overrides, module=module)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    cwd = tmp_path_factory.mktemp("default")
+    folder = cwd / "run"
+    return folder, run_ok(cwd, folder)
+
+
+def test_default_run_writes_every_output(default_run):
+    folder, done = default_run
+    table = pd.read_parquet(folder / "timeseries.parquet")
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    assert not missing, missing
+    assert table["week"].tolist() == list(range(WEEKS))
+    assert (folder / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (folder / "journey.csv").exists(), "baseline traces nobody"
+    assert not list(folder.glob("*.tmp")) and not list(folder.glob(".*.tmp")), "temporary files left"
+    trust = pd.read_csv(folder / "trust_matrix.csv", index_col=0)
+    assert list(trust.index) == list(trust.columns) and len(trust) >= 2
+    assert trust.to_numpy().min() >= 0 and trust.to_numpy().max() <= 1
+    # the summary table on stdout, the progress bar on stderr
+    assert "measured coterminosity" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].endswith(str(folder.name)), "the output folder comes last"
+    assert f"{WEEKS}/{WEEKS}" in done.stderr
+
+
+def test_summary_json_identifies_the_run(default_run):
+    folder, _ = default_run
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["seed"] == 42
+    assert summary["scenario"] == "baseline"
+    assert isinstance(summary["version"], str) and summary["version"]
+    assert 0 <= summary["measured_coterminosity"] <= 1
+    assert set(OUTCOMES) <= set(summary["outcomes"])
+    assert "readmission_rate" in summary["outcomes"]
+    config = summary["config"]
+    assert config["run"]["weeks"] == WEEKS and config["run"]["seed"] == 42
+    assert config["policy"]["coterminosity"] == 0.44
+    assert config["scenario"]["description"].startswith("Fragmented services")
+    assert "journey" not in summary
+
+
+def test_mrs_smith_writes_her_journey(tmp_path):
+    folder = tmp_path / "run"
+    run_ok(tmp_path, folder, "scenario=mrs_smith", "run.figure=false", "run.progress=false")
+    journey = pd.read_csv(folder / "journey.csv")
+    assert list(journey.columns) == JOURNEY_COLUMNS
+    assert len(journey) > 0
+    assert journey["week"].between(0, WEEKS - 1).all()
+    assert journey["week"].is_monotonic_increasing
+    assert not (folder / "overview.png").exists(), "run.figure=false draws nothing"
+
+
+def test_overrides_reach_the_summary(tmp_path):
+    folder = tmp_path / "run"
+    run_ok(
+        tmp_path, folder,
+        "scenario=care_trust", "policy.pooled_budget_share=0.6", "run.seed=7", "run.progress=false",
+    )  # fmt: skip
+    summary = json.loads((folder / "summary.json").read_text())
+    policy = summary["config"]["policy"]
+    assert summary["scenario"] == "care_trust" and summary["seed"] == 7
+    assert policy["pooled_budget_share"] == 0.6, "the command line beats the preset"
+    assert policy["coterminosity"] == 1.0, "the preset beats the defaults"
+    assert summary["config"]["run"]["seed"] == 7
+
+
+def test_python_m_sim_is_the_same_app(tmp_path, default_run):
+    folder = tmp_path / "run"
+    done = run_ok(tmp_path, folder, "run.progress=false", "run.figure=false", module=True)
+    assert f"{WEEKS}/{WEEKS}" not in done.stderr, "run.progress=false hides the bar"
+    same = pd.read_parquet(default_run[0] / "timeseries.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "timeseries.parquet"), same)
+
+
+def test_a_sweep_keeps_good_jobs_and_drops_bad_ones(tmp_path):
+    sweep = tmp_path / "sweep"
+    done = run_cli(
+        tmp_path, "-m", f"hydra.sweep.dir={sweep}", "run.weeks=20", "run.progress=false",
+        "run.figure=false", "scenario=baseline,pool_withdrawal",
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "job #1" in done.stderr and "scenario.shocks[0].week=104" in done.stderr
+    assert (sweep / "0" / "summary.json").exists()
+    assert not (sweep / "1").exists()
+
+
+BAD_INPUTS = {
+    "out of range": (["policy.coterminosity=1.5"], ["policy.coterminosity", "1.5", "0..1"]),
+    "unknown preset": (["scenario=nope"], ["scenario", "nope", "baseline"]),
+    "unknown key": (["policy.unknown=1"], ["policy.unknown=1", "coterminosity"]),
+    "negative weeks": (["run.weeks=-3"], ["run.weeks", "-3"]),
+    "shock after the end": (["run.weeks=52", "scenario=pool_withdrawal"], ["shocks[0].week", "104", "52"]),
+    "unknown shock kind": (
+        ["scenario.shocks=[{week:10,kind:meteor,share:0.5}]"],
+        ["kind", "meteor", "pool_withdrawal"],
+    ),
+    "shock share": (["scenario.shocks=[{week:10,kind:budget_cut,share:1.5}]"], ["share", "1.5", "0..1"]),
+    "wrong type": (["policy.coterminosity=abc"], ["policy.coterminosity", "abc"]),
+}
+
+
+@pytest.mark.parametrize(("overrides", "mentions"), BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input_fails_clearly_and_leaves_nothing(tmp_path, overrides, mentions):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    folder = cwd / "outputs" / "run"
+    done = run_cli(cwd, f"hydra.run.dir={folder}", *overrides)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output
+    assert "HYDRA_FULL_ERROR" not in output
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    for word in mentions:
+        assert word in lines[0], (word, lines[0])
+    assert not folder.exists()
+    assert list(cwd.iterdir()) == [], "a failed run leaves nothing behind"

@@ -1,0 +1,154 @@
+"""The configuration files: every preset composes, runs and says what it is; defaults match the schema.
+
+Presets are composed through :func:`sim.cli.compose_config`, as the app and notebooks do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from sim import run_model
+from sim.cli import CONFIG_DIR, compose_config
+from sim.config import SCENARIOS, Config, ConfigError, PolicyConfig, RunConfig, to_config, to_dict
+
+PRESETS = sorted(path.stem for path in (CONFIG_DIR / "scenario").glob("*.yaml"))
+
+# What each preset changes with respect to the baseline (besides its name and description).
+CHANGES = {
+    "baseline": {},
+    "mrs_smith": {"scenario.trace_user": True},
+    "pool_withdrawal": {
+        "policy.pooled_budget_share": 0.5,
+        "policy.coterminosity": 0.7,
+        "policy.shared_records": 0.5,
+        "policy.joint_indicators": 0.4,
+        "scenario.shocks": [{"week": 104, "kind": "pool_withdrawal", "share": 0.5, "agency": "pct"}],
+    },
+    "care_trust": {
+        "policy.pooled_budget_share": 0.8,
+        "policy.coterminosity": 1.0,
+        "policy.shared_records": 0.9,
+        "policy.joint_training_hours": 4.0,
+        "policy.joint_indicators": 0.7,
+        "policy.no_detriment": True,
+        "policy.culture_recognition": True,
+        "policy.user_involvement": 0.4,
+    },
+    "invite_everyone": {"policy.meeting_attendance": "everyone", "policy.meeting_interval_weeks": 2},
+    "dedicated_time": {
+        "policy.dedicated_time": 0.2,
+        "policy.no_detriment": True,
+        "policy.joint_indicators": 0.3,
+    },
+    "money_turf_ego": {
+        "policy.coterminosity": 0.3,
+        "policy.shared_records": 0.1,
+        "policy.joint_indicators": 0.0,
+        "model.defensiveness": 0.9,
+        "model.trust.initial": 0.3,
+    },
+}
+
+
+def flat(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def test_every_preset_is_declared_and_tested():
+    assert PRESETS == sorted(SCENARIOS)
+    assert PRESETS == sorted(CHANGES)
+
+
+def test_group_defaults_restate_the_schema():
+    """configs/policy/default.yaml and configs/run/default.yaml hold the dataclasses' defaults."""
+    for group, cls in (("policy", PolicyConfig), ("run", RunConfig)):
+        written = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / group / "default.yaml"))
+        assert written == dataclasses.asdict(cls()), group
+
+
+def test_baseline_is_the_schema():
+    composed = to_dict(compose_config())
+    default = to_dict(Config())
+    for tree in (composed, default):
+        tree["scenario"].pop("description")
+    assert composed == default
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_changes_what_it_says(name):
+    baseline = flat(to_dict(compose_config(scenario="baseline")))
+    preset = flat(to_dict(compose_config(scenario=name)))
+    changed = {
+        key: preset[key]
+        for key in preset
+        if preset[key] != baseline[key] and key not in ("scenario.name", "scenario.description")
+    }
+    assert changed == CHANGES[name]
+    assert preset["scenario.name"] == name
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_has_a_description_for_teachers(name):
+    text = compose_config(scenario=name).scenario.description
+    assert len(text.split()) >= 60, "a paragraph, not a label"
+    assert "\n" not in text, "one paragraph"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_runs_to_finite_values(name):
+    cfg = compose_config(scenario=name)
+    shock_weeks = [shock.week for shock in cfg.scenario.shocks]
+    cfg.run.weeks = max([30, *(week + 6 for week in shock_weeks)])
+    cfg.run.summary_weeks = 10
+    cfg = to_config(cfg)
+    table, summary = run_model(cfg)
+    assert len(table) == cfg.run.weeks
+    numbers = table.select_dtypes("number").to_numpy(dtype=float)
+    assert np.isfinite(numbers).all(), "NaN or infinity in the weekly table"
+    assert all(math.isfinite(v) for v in summary["outcomes"].values())
+    assert summary["scenario"] == name
+    assert summary["shock_weeks"] == shock_weeks
+    assert bool(summary["journey"]) == cfg.scenario.trace_user
+
+
+def test_overrides_compose_over_a_preset():
+    cfg = compose_config(
+        ["policy.pooled_budget_share=0.6", "run.weeks=104", "run.seed=7"], scenario="care_trust"
+    )
+    assert cfg.policy.pooled_budget_share == 0.6
+    assert cfg.policy.coterminosity == 1.0
+    assert (cfg.run.weeks, cfg.run.seed) == (104, 7)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "scenario", "mentions"),
+    [
+        (["policy.coterminosity=1.5"], None, "policy.coterminosity=1.5"),
+        ([], "nope", "scenario=nope"),
+        (["policy.unknown=1"], None, "policy.unknown=1"),
+        (["run.weeks=52"], "pool_withdrawal", "scenario.shocks[0].week=104"),
+        (["policy.meeting_attendance=some"], None, "targeted, everyone"),
+    ],
+)
+def test_compose_config_names_the_bad_value(overrides, scenario, mentions):
+    with pytest.raises(ConfigError) as caught:
+        compose_config(overrides, scenario=scenario)
+    assert mentions in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_config_dir_is_the_repository_configs():
+    assert CONFIG_DIR == Path(__file__).resolve().parents[1] / "configs"
+    assert (CONFIG_DIR / "config.yaml").is_file()
