@@ -60,7 +60,7 @@ def _cross_agency_distance(model: PartnershipModel) -> float:
     mu = np.zeros((model.n_agencies, c.shape[1]))
     np.add.at(mu, emp, c)
     mu[present] /= n[present, None]
-    var = np.bincount(emp, weights=((c - mu[emp]) ** 2).sum(axis=1), minlength=model.n_agencies)
+    var = np.bincount(emp, weights=((c - mu[emp]) ** 2).sum(axis=1), minlength=model.n_agencies).astype(float)
     var[present] /= n[present]
     d2 = ((mu[:, None, :] - mu[None, :, :]) ** 2).sum(axis=2) + var[:, None] + var[None, :]
     w = np.outer(n, n)
