@@ -248,27 +248,53 @@ def app(composed: DictConfig) -> dict | None:
     Args:
         composed: the configuration Hydra composed.
     """
+    from sim import __version__, sweep
+    from sim.config import to_dict
     from sim.outputs import write_run
 
     hc = HydraConfig.get()
     folder = Path(hc.runtime.output_dir)
+    sweeping = hc.mode == RunMode.MULTIRUN
+    overrides = list(hc.overrides.task)
     try:
         cfg = _to_config(composed)
+        if sweeping:
+            done = sweep.completed(folder, to_dict(cfg), __version__)
+            if done is not None:
+                print(f"\t#{hc.job.num} already complete, skipped: {_where(folder)}", flush=True)
+                return done["outcomes"]
+            (folder / sweep.ERROR).unlink(missing_ok=True)
         table, summary = _run(cfg)
     except ConfigError as err:
-        _discard(folder)
-        where = "" if hc.mode == RunMode.RUN else f" in job #{hc.job.num} ({' '.join(hc.overrides.task)})"
+        if sweeping:
+            sweep.record_failure(folder, err, overrides)
+        else:
+            _discard(folder)
+        where = f" in job #{hc.job.num} ({' '.join(overrides)})" if sweeping else ""
         print(f"error{where}: {err}", file=sys.stderr)
         _failures.append(str(err))
         return None
     except KeyboardInterrupt:
-        _discard(folder)
+        if not sweeping:
+            _discard(folder)
         raise
+    except Exception as err:
+        if not sweeping:
+            raise
+        # One job's failure must not cost the others: record it and let the sweep go on.
+        sweep.record_failure(folder, err, overrides)
+        print(f"error in job #{hc.job.num} ({' '.join(overrides)}): {type(err).__name__}: {err}", file=sys.stderr)
+        _failures.append(str(err))
+        return None
+    summary["config_hash"] = sweep.config_hash(to_dict(cfg))
     write_run(folder, table, summary, figure=cfg.run.figure)
-    if hc.mode == RunMode.RUN:
+    if not sweeping:
         print(format_summary(summary, folder), flush=True)
     else:
         print(f"\t#{hc.job.num} {format_line(summary, folder)}", flush=True)
+        line = sweep.progress_line(Path(hc.sweep.dir))
+        if line:
+            print(f"[sweep] {line}", file=sys.stderr, flush=True)
     return summary["outcomes"]
 
 
@@ -292,6 +318,10 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    from sim import sweep
+
+    if sweep.sweep_failed() and not _failures:
+        sys.exit(EXIT_CONFIG)
     if _failures:
         if len(_failures) > 1:
             print(f"{len(_failures)} jobs failed", file=sys.stderr)

@@ -297,6 +297,32 @@ class RunConfig:
     summary_weeks: int = p(52, 1, 5200, "final weeks over which the summary outcomes are averaged")
 
 
+DESIGNS = ("single", "grid", "sobol", "morris")
+
+
+@dataclass
+class ExperimentConfig:
+    """The experiment a run belongs to (set by the files in ``experiments/``).
+
+    A run of an experiment takes its seed from ``base_seed`` and its replication index (see
+    :func:`sim.experiment.derive_seed`), and, for a sampled design (``sobol``, ``morris``), its
+    lever values from row ``sample`` of the design over ``levers``.
+    """
+
+    name: str = p("", doc="experiment name; empty for a single run outside any experiment")
+    question: str = p("", doc="the research question, in one sentence")
+    hypothesis: str = p("", doc="the hypothesis from the source articles, in one sentence")
+    base_seed: int = p(20061, 0, 2**32 - 1, "base seed from which every run's seed is derived")
+    replicate: int = p(0, 0, 100_000, "replication index of this run")
+    design: str = p("single", doc="how the runs are laid out", choices=DESIGNS)
+    design_n: int = p(0, 0, 1_000_000, "base sample size of a sampled design (a power of 2 for sobol)")
+    sample: int = p(-1, -1, 100_000_000, "row of the sampled design this run takes its levers from")
+    levers: dict[str, list[float]] = field(
+        default_factory=dict,
+        metadata={"range": (None, None), "doc": "levers of a sampled design, each with [low, high]", "choices": None},
+    )
+
+
 @dataclass
 class Config:
     """The whole configuration of one run."""
@@ -305,6 +331,7 @@ class Config:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     model: ModelParams = field(default_factory=ModelParams)
     run: RunConfig = field(default_factory=RunConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
 
 
 def register_configs() -> None:
@@ -373,6 +400,7 @@ def validate(cfg: Config) -> Config:
             raise ConfigError(
                 f"model.population.{name}={value} must have 4 values (health, personal care, practical, social)"
             )
+    _validate_experiment(cfg)
     for i, shock in enumerate(cfg.scenario.shocks):
         if shock.kind == "pool_withdrawal" and cfg.policy.pooled_budget_share == 0:
             raise ConfigError(
@@ -387,6 +415,41 @@ def validate(cfg: Config) -> Config:
                 f"scenario.shocks[{i}].week={shock.week} is after the last week: allowed 0..{cfg.run.weeks - 1} for run.weeks={cfg.run.weeks}"
             )
     return cfg
+
+
+def numeric_levers() -> dict[str, dataclasses.Field]:
+    """The policy levers that take numbers (the ones a sampled design can vary)."""
+    return {
+        f.name: f
+        for f in dataclasses.fields(PolicyConfig)
+        if isinstance(f.default, int | float) and not isinstance(f.default, bool)
+    }
+
+
+def _validate_experiment(cfg: Config) -> None:
+    from sim.experiment import design_runs
+
+    e = cfg.experiment
+    if e.design in ("single", "grid"):
+        return
+    if e.design_n < 1:
+        raise ConfigError(f"experiment.design_n={e.design_n} must be at least 1 for a {e.design} design")
+    if e.design == "sobol" and e.design_n & (e.design_n - 1):
+        raise ConfigError(f"experiment.design_n={e.design_n} must be a power of 2 for a sobol design")
+    if not e.levers:
+        raise ConfigError(f"experiment.levers={{}} must name the levers of the {e.design} design")
+    allowed = numeric_levers()
+    for name, bounds in e.levers.items():
+        if name not in allowed:
+            raise ConfigError(f"experiment.levers.{name} is not a numeric lever: allowed {', '.join(allowed)}")
+        lo, hi = allowed[name].metadata["range"]
+        if len(bounds) != 2 or not (lo <= bounds[0] < bounds[1] <= hi):
+            raise ConfigError(
+                f"experiment.levers.{name}={list(bounds)} must be [low, high] with {lo} <= low < high <= {hi}"
+            )
+    n = design_runs(e.design, e.design_n, len(e.levers))
+    if not 0 <= e.sample < n:
+        raise ConfigError(f"experiment.sample={e.sample} is outside the design: allowed 0..{n - 1}")
 
 
 def _build(cls: type, data: Any, prefix: str) -> Any:
@@ -417,7 +480,10 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
 
 def _dataclass_type(cls: type, name: str) -> type | None:
     hints = {
-        Config: {"scenario": ScenarioConfig, "policy": PolicyConfig, "model": ModelParams, "run": RunConfig},
+        Config: {
+            "scenario": ScenarioConfig, "policy": PolicyConfig, "model": ModelParams, "run": RunConfig,
+            "experiment": ExperimentConfig,
+        },
         ModelParams: {
             "geography": GeographyParams, "population": PopulationParams, "workforce": WorkforceParams,
             "assessment": AssessmentParams, "funding": FundingParams, "coordination": CoordinationParams,
@@ -454,6 +520,10 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         ):
             return [float(v) for v in value]
         raise ConfigError(f"{key}={value!r} must be a list of numbers")
+    if isinstance(default, dict):
+        if isinstance(value, dict):
+            return {str(k): _coerce(f"{key}.{k}", v, [0.0]) for k, v in value.items()}
+        raise ConfigError(f"{key}={value!r} must be a mapping")
     return value
 
 
@@ -461,6 +531,8 @@ def to_config(data: Any = None) -> Config:
     """Build and validate a :class:`Config` from a mapping, an OmegaConf node or a Config.
 
     Missing keys take their defaults; unknown keys, wrong types and out-of-range values raise.
+    A run of an experiment gets its derived seed and, for a sampled design, its levers
+    (:func:`sim.experiment.apply`).
 
     Args:
         data: a nested dict (e.g. ``{"policy": {"coterminosity": 0.7}}``), a DictConfig, a
@@ -472,13 +544,15 @@ def to_config(data: Any = None) -> Config:
     Raises:
         ConfigError: for the first bad key or value found.
     """
+    from sim import experiment
+
     if isinstance(data, Config):
-        return validate(data)
+        return experiment.apply(validate(data))
     if data is not None and not isinstance(data, dict):
         from omegaconf import OmegaConf
 
         data = OmegaConf.to_container(data, resolve=True)
-    return validate(_build(Config, data or {}, ""))
+    return experiment.apply(validate(_build(Config, data or {}, "")))
 
 
 def to_dict(cfg: Config) -> dict:

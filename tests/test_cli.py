@@ -133,17 +133,19 @@ def test_python_m_sim_is_the_same_app(tmp_path, default_run):
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "timeseries.parquet"), same)
 
 
-def test_a_sweep_keeps_good_jobs_and_drops_bad_ones(tmp_path):
+def test_a_sweep_keeps_good_jobs_and_records_bad_ones(tmp_path):
     sweep = tmp_path / "sweep"
     done = run_cli(
-        tmp_path, "-m", f"hydra.sweep.dir={sweep}", "run.weeks=20", "run.progress=false",
-        "run.figure=false", "scenario=baseline,pool_withdrawal",
+        tmp_path, "-m", f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra.job.num}", "run.weeks=20",
+        "run.progress=false", "run.figure=false", "scenario=baseline,pool_withdrawal",
     )  # fmt: skip
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "job #1" in done.stderr and "scenario.shocks[0].week=104" in done.stderr
     assert (sweep / "0" / "summary.json").exists()
-    assert not (sweep / "1").exists()
+    error = json.loads((sweep / "1" / "error.json").read_text())
+    assert error["error"] == "ConfigError" and "scenario.shocks[0].week=104" in error["message"]
+    assert not (sweep / "1" / "summary.json").exists()
 
 
 BAD_INPUTS = {

@@ -1,0 +1,200 @@
+"""Sweeps: the manifest of a sweep's jobs, resuming, failure records and progress.
+
+When ``partnersim -m`` starts, :class:`SweepCallback` expands the sweep exactly as Hydra's basic
+sweeper will and writes ``sweep.json`` into the sweep folder: every job's overrides, the total
+and the start time. Each job then:
+
+- skips itself if its folder already holds a ``summary.json`` of the same configuration and
+  package version (:func:`completed`), so re-running an interrupted sweep loses only the jobs that
+  had not finished;
+- records an exception in ``error.json`` (:func:`record_failure`) instead of stopping the sweep;
+- prints how many jobs are done out of how many, and an estimate of the time left
+  (:func:`progress_line`).
+
+When the sweep ends the callback prints a one-line account and remembers whether any job failed,
+so that the command exits non-zero. ``partnersim-collect`` (:mod:`analysis.collect`) reads the
+same files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+MANIFEST = "sweep.json"
+ERROR = "error.json"
+SUMMARY = "summary.json"
+
+_state = {"failed": 0}
+
+
+def _design_runs(design: str, n: int, levers: Any) -> str:
+    from sim.experiment import design_runs
+
+    count = design_runs(str(design), int(n), len(levers))
+    return f"range(0,{count})"
+
+
+OmegaConf.register_new_resolver("design_runs", _design_runs, replace=True)
+
+
+def config_hash(config: dict) -> str:
+    """A stable fingerprint of a resolved configuration (as plain dicts)."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def expected_jobs(config: DictConfig) -> list[list[str]]:
+    """Every job's overrides, in the order Hydra's basic sweeper launches them.
+
+    Args:
+        config: the composed configuration of the sweep (with its ``hydra`` node).
+
+    Returns:
+        One list of ``key=value`` overrides per job.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = config.hydra.sweeper.get("params") or {}
+    conf = [f"{k}={v}" for k, v in params.items()]
+    conf += list(config.hydra.overrides.task)
+    parsed = OverridesParser.create().parse_overrides(conf)
+    batches = BasicSweeper.split_arguments(parsed, None)
+    return [list(job) for job in batches[0]] if batches else []
+
+
+def _atomic_json(path: Path, data: Any) -> None:
+    from sim.outputs import atomic_write
+
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str)))
+
+
+def read_manifest(sweep_dir: Path) -> dict | None:
+    """The sweep's manifest, or None if there is none."""
+    path = Path(sweep_dir) / MANIFEST
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def job_status(folder: Path) -> str:
+    """``done``, ``failed`` or ``pending`` for a job folder."""
+    if (folder / SUMMARY).is_file():
+        return "done"
+    if (folder / ERROR).is_file():
+        return "failed"
+    return "pending"
+
+
+def _job_folders(sweep_dir: Path) -> list[Path]:
+    return sorted(p.parent.parent for p in Path(sweep_dir).glob("*/.hydra/overrides.yaml"))
+
+
+def count_finished(sweep_dir: Path) -> int:
+    """Jobs of the sweep folder that finished, well or badly."""
+    return sum(job_status(f) != "pending" for f in _job_folders(sweep_dir))
+
+
+class SweepCallback(Callback):
+    """Writes the manifest when a sweep starts and an account of it when it ends."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Write ``sweep.json``: the jobs, their number and the start time."""
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        jobs = expected_jobs(config)
+        _state["failed"] = 0
+        _atomic_json(
+            sweep_dir / MANIFEST,
+            {
+                "total": len(jobs),
+                "jobs": jobs,
+                "started": time.time(),
+                "finished_before": count_finished(sweep_dir),
+                "launcher": str(config.hydra.launcher.get("_target_", "")),
+                "overrides": list(config.hydra.overrides.task),
+            },
+        )
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Print how many jobs finished and failed; remember failures for the exit status."""
+        sweep_dir = Path(config.hydra.sweep.dir)
+        manifest = read_manifest(sweep_dir) or {"total": 0}
+        statuses = [job_status(f) for f in _job_folders(sweep_dir)]
+        failed = statuses.count("failed")
+        done = statuses.count("done")
+        _state["failed"] = failed
+        line = f"sweep {sweep_dir}: {done} of {manifest['total']} jobs done"
+        if failed:
+            line += f", {failed} failed (see error.json in their folders, or partnersim-collect)"
+        print(line, flush=True)
+
+
+def sweep_failed() -> bool:
+    """Whether the last sweep run in this process had a failed job."""
+    return _state["failed"] > 0
+
+
+def completed(folder: Path, config: dict, version: str) -> dict | None:
+    """The summary of a job already completed with this configuration and version, if any."""
+    path = folder / SUMMARY
+    if not path.is_file():
+        return None
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if summary.get("config_hash") == config_hash(config) and summary.get("version") == version:
+        return summary
+    return None
+
+
+def record_failure(folder: Path, err: BaseException, overrides: list[str]) -> None:
+    """Write ``error.json`` for a job that raised: what, where, and the traceback."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SUMMARY).unlink(missing_ok=True)
+    _atomic_json(
+        folder / ERROR,
+        {
+            "error": type(err).__name__,
+            "message": str(err),
+            "overrides": overrides,
+            "traceback": "".join(traceback.format_exception(err)),
+            "time": time.time(),
+        },
+    )
+
+
+def progress_line(sweep_dir: Path) -> str | None:
+    """``k/n jobs done, about T left`` for a running sweep, from its manifest and job folders."""
+    manifest = read_manifest(sweep_dir)
+    if not manifest or not manifest.get("total"):
+        return None
+    total = manifest["total"]
+    done = min(count_finished(sweep_dir), total)
+    fresh = done - manifest.get("finished_before", 0)
+    elapsed = time.time() - manifest["started"]
+    line = f"{done}/{total} jobs done"
+    if fresh > 0 and done < total:
+        left = elapsed / fresh * (total - done)
+        line += f", about {_duration(left)} left"
+    return line
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
