@@ -63,7 +63,7 @@ assert all(importlib.util.find_spec(m) for m in ("hydra", "mesa", "pytest", "pya
 
 fingerprint() {
     # What the installation depends on: the project metadata and the interpreter.
-    { cat pyproject.toml; "$VENV/bin/python" -c 'import sys; print(sys.version)'; } | cksum
+    { cat pyproject.toml setup.sh; "$VENV/bin/python" -c 'import sys; print(sys.version)'; } | cksum
 }
 
 if ! venv_ok; then
@@ -91,6 +91,9 @@ fi
 
 say "installing partnersim and its dependencies into $VENV (a few minutes the first time)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# compat mode puts the project folder on the path, so that Hydra finds the SLURM launcher in
+# hydra_plugins/ (it scans that namespace package by folder).
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --config-settings editable_mode=compat -e '.[test]'
 fingerprint >"$STAMP"
 say "ready: .venv/bin/partnersim runs the model, .venv/bin/python -m pytest runs the tests"

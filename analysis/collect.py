@@ -58,6 +58,8 @@ def _overrides(job: Path) -> list[str]:
     import yaml
 
     path = job / ".hydra" / "overrides.yaml"
+    if not path.is_file() and (job / "error.json").is_file():
+        return [str(x) for x in json.loads((job / "error.json").read_text()).get("overrides", [])]
     try:
         return [str(x) for x in (yaml.safe_load(path.read_text()) or [])]
     except (OSError, ValueError) as err:
@@ -97,7 +99,9 @@ def _row(job: Path, summary: dict) -> dict:
 
 
 def _jobs(sweep_dir: Path) -> list[Path]:
-    return sorted(p.parent.parent for p in sweep_dir.glob("*/.hydra/overrides.yaml"))
+    found = {p.parent.parent for p in sweep_dir.glob("*/.hydra/overrides.yaml")}
+    found |= {p.parent for p in sweep_dir.glob("*/error.json")}  # a job lost before it started
+    return sorted(found)
 
 
 def collect(sweep_dir: str | Path) -> Collection:

@@ -95,7 +95,9 @@ def job_status(folder: Path) -> str:
 
 
 def _job_folders(sweep_dir: Path) -> list[Path]:
-    return sorted(p.parent.parent for p in Path(sweep_dir).glob("*/.hydra/overrides.yaml"))
+    found = {p.parent.parent for p in Path(sweep_dir).glob("*/.hydra/overrides.yaml")}
+    found |= {p.parent for p in Path(sweep_dir).glob(f"*/{ERROR}")}  # a job lost before it started
+    return sorted(found)
 
 
 def count_finished(sweep_dir: Path) -> int:
