@@ -22,23 +22,28 @@ if TYPE_CHECKING:
 # cultures, budget-fixing processes and information systems.
 SECTOR_PROFILE = {
     "acute": {
-        "label": "Acute NHS trust", "statutory": True, "health": True, "budget_week": 0, "info_quality": 0.5,
+        "label": "Acute NHS trust", "statutory": True, "health": True,
+        "budget_week": 0, "info_quality": 0.5,
         "professions": ("hospital doctor", "ward nurse", "discharge coordinator"), "org_culture": 0.25,
     },
     "pct": {
-        "label": "Primary care trust", "statutory": True, "health": True, "budget_week": 4, "info_quality": 0.4,
+        "label": "Primary care trust", "statutory": True, "health": True,
+        "budget_week": 4, "info_quality": 0.4,
         "professions": ("GP", "district nurse", "therapist"), "org_culture": 0.35,
     },
     "council": {
-        "label": "Council social services", "statutory": True, "health": False, "budget_week": 48, "info_quality": 0.8,
+        "label": "Council social services", "statutory": True, "health": False,
+        "budget_week": 48, "info_quality": 0.8,
         "professions": ("social worker", "care manager", "occupational therapist"), "org_culture": 0.75,
     },
     "voluntary": {
-        "label": "Voluntary sector", "statutory": False, "health": False, "budget_week": 26, "info_quality": 0.3,
+        "label": "Voluntary sector", "statutory": False, "health": False,
+        "budget_week": 26, "info_quality": 0.3,
         "professions": ("voluntary sector worker",), "org_culture": 0.15,
     },
     "community": {
-        "label": "Community and faith groups", "statutory": False, "health": False, "budget_week": 26, "info_quality": 0.2,
+        "label": "Community and faith groups", "statutory": False, "health": False,
+        "budget_week": 26, "info_quality": 0.2,
         "professions": ("community worker",), "org_culture": 0.1,
     },
 }
@@ -55,8 +60,10 @@ PROFESSIONS = tuple(PROFESSION_NORM)
 
 
 class Agency(mesa.Agent):
-    """An organisation: an acute trust, a primary care trust, a council's social services, the
-    voluntary sector or community and faith groups.
+    """An organisation taking part in the partnership.
+
+    An acute trust, a primary care trust, a council's social services, the voluntary sector or
+    community and faith groups.
 
     Attributes:
         index: row of the agency in the model's agency arrays.

@@ -72,14 +72,17 @@ def generate(rows: int, cols: int, n_areas: int, coterminosity: float, rng: np.r
     r, c = np.divmod(np.arange(rows * cols), cols)
     council = c // (cols // n_areas)
     crossing = r // (rows // n_areas)
-    return redraw(rows, cols, n_areas, council, crossing, np.ones(rows * cols, bool), council.copy(), coterminosity, rng)
+    everywhere = np.ones(rows * cols, bool)
+    return redraw(rows, cols, n_areas, council, crossing, everywhere, council.copy(), coterminosity, rng)
 
 
 def redraw(rows, cols, n_areas, council, crossing, which, health, coterminosity, rng) -> Geography:
     """Redraw the health area of the localities in ``which`` (used at start and by reorganisation).
 
     Args:
-        rows, cols, n_areas: grid shape and number of areas.
+        rows: grid rows.
+        cols: grid columns.
+        n_areas: number of council areas, and of health areas.
         council: council area per locality.
         crossing: the cross-cutting (row band) health area per locality.
         which: boolean mask of localities to redraw.

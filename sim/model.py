@@ -38,7 +38,7 @@ from sim.mechanisms import (
     trust,
     workforce,
 )
-from sim.population import DOMAINS, Population
+from sim.population import DOMAINS, Population, cells
 from sim.staff import Staff
 
 PROFESSION_MIX = {
@@ -83,6 +83,7 @@ class PartnershipModel(mesa.Model):
         self.shock_weeks: list[int] = []
         self.history: dict[str, list[float]] = {"discharges": [], "readmissions": []}
         self._events: list[tuple[np.ndarray, ...]] = []
+        self._event_arrays: tuple[np.ndarray, ...] | None = None
         self.week_spend = 0.0
         self.week_meeting_hours = 0.0
         self.week_training_hours = 0.0
@@ -111,7 +112,7 @@ class PartnershipModel(mesa.Model):
             arrivals.trace_mrs_smith(self)
         self.active = self.pop.active_rows()
         self.row: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(model_reporters=observe.reporters())
+        self.datacollector = observe.WeeklyCollector()
 
     # ------------------------------------------------------------------ building the world
     def _build_agencies(self) -> None:
@@ -182,7 +183,7 @@ class PartnershipModel(mesa.Model):
         employer = np.sort(np.array(employers))
         n, dims = employer.size, self.params.culture.dims
         s = Staff(n, self.n_agencies, len(PROFESSIONS), dims)
-        s.employer[:] = employer
+        s.set_employers(employer)
         sector_extra = self.rng.random((len(SECTOR_PROFILE), max(dims - 2, 0)))
         for k, a in enumerate(self.agency_list):
             rows = np.flatnonzero(employer == k)
@@ -191,7 +192,10 @@ class PartnershipModel(mesa.Model):
             prof = self.rng.choice(len(names), rows.size, p=PROFESSION_MIX[a.sector])
             s.profession[rows] = [PROFESSIONS.index(names[p]) for p in prof]
             s.patch[rows] = a.area if a.area >= 0 else self.rng.integers(0, self.geo.n_areas, rows.size)
-            s.pay[rows] = 1.0 + self.params.workforce.pay_gap if profile["health"] else (1.0 if a.statutory else 0.85)
+            if profile["health"]:
+                s.pay[rows] = 1.0 + self.params.workforce.pay_gap
+            else:
+                s.pay[rows] = 1.0 if a.statutory else 0.85
             s.norm[rows, 0] = [PROFESSION_NORM[PROFESSIONS[p]][0] for p in s.profession[rows]]
             if dims > 1:
                 s.norm[rows, 1] = profile["org_culture"]
@@ -199,9 +203,9 @@ class PartnershipModel(mesa.Model):
         s.frontline[:] = [PROFESSION_NORM[PROFESSIONS[p]][1] for p in s.profession]
         s.contracted[:] = w.hours * (1.0 - self.policy.dedicated_time) * w.casework_share
         self.staff = s
+        self._choice: tuple[np.ndarray, ...] | None = None
         self.professional_at: list[Professional | None] = [None] * n
-        for row in range(n):
-            self.hire(row)
+        self.hire(np.arange(n))
 
     def _localities_covered(self, agency: Agency) -> int:
         if agency.area < 0:
@@ -209,20 +213,26 @@ class PartnershipModel(mesa.Model):
         areas = self.geo.health if agency.sector == "pct" else self.geo.council
         return int((areas == agency.area).sum())
 
-    def hire(self, row: int) -> None:
-        """Fill post ``row`` with a new professional: culture near the norm, fresh relationships."""
-        s, rng = self.staff, self.rng
+    def hire(self, rows: np.ndarray) -> None:
+        """Fill the posts ``rows`` with new professionals: culture near the norm, fresh relationships."""
+        s, rng, k = self.staff, self.rng, len(rows)
+        if k == 0:
+            return
         t, c, lp = self.params.trust, self.params.culture, self.params.loyalty
-        s.culture[row] = np.clip(s.norm[row] + rng.normal(0.0, 0.05, s.culture.shape[1]), 0.0, 1.0)
-        s.trust[row] = np.clip(rng.normal(t.initial, t.spread, self.n_agencies), 0.0, 1.0)
-        s.trust[row, s.employer[row]] = 1.0
-        s.understanding[row] = np.clip(rng.normal(c.understanding_initial, 0.05, s.understanding.shape[1]), 0.0, 1.0)
-        s.understanding[row, s.profession[row]] = 1.0
-        s.loyalty[row] = np.clip(rng.normal(lp.initial, 0.05), 0.0, 1.0)
-        s.morale[row] = 0.8
-        s.in_post[row] = True
-        s.problem[row] = 0
-        self.professional_at[row] = Professional(self, row)
+        s.culture[rows] = np.clip(s.norm[rows] + rng.normal(0.0, 0.05, (k, s.culture.shape[1])), 0.0, 1.0)
+        s.trust[rows] = np.clip(rng.normal(t.initial, t.spread, (k, self.n_agencies)), 0.0, 1.0)
+        s.trust[rows, s.employer[rows]] = 1.0
+        s.understanding[rows] = np.clip(
+            rng.normal(c.understanding_initial, 0.05, (k, s.understanding.shape[1])), 0.0, 1.0
+        )
+        s.understanding[rows, s.profession[rows]] = 1.0
+        s.loyalty[rows] = np.clip(rng.normal(lp.initial, 0.05, k), 0.0, 1.0)
+        s.morale[rows] = 0.8
+        s.in_post[rows] = True
+        s.problem[rows] = 0
+        for row in rows.tolist():
+            self.professional_at[row] = Professional(self, row)
+        self.staff_changed()
 
     def fire(self, row: int) -> None:
         """The professional in post ``row`` leaves; the Mesa agent is removed."""
@@ -231,6 +241,7 @@ class PartnershipModel(mesa.Model):
             agent.remove()
         self.professional_at[row] = None
         self.staff.in_post[row] = False
+        self.staff_changed()
 
     def _set_budgets(self, rows: np.ndarray) -> None:
         pop = self.pop
@@ -239,13 +250,15 @@ class PartnershipModel(mesa.Model):
         agency = funder < self.n_agencies
         from sim.mechanisms import community
 
-        cost = community.weekly_cost(self, rows[u][agency], d[agency])
+        users, doms = rows[u][agency], d[agency]
+        cost = community.weekly_cost(self, pop.hours[users, doms], pop.resp[users, doms])
         weekly = np.bincount(funder[agency], weights=cost, minlength=self.n_agencies)
         self.agency_budget = 52.0 * weekly * self.params.funding.budget_headroom
 
     def _pool_established(self, rows: np.ndarray) -> None:
-        """Under a pool, the established joint caseload is paid from the pool from the start:
-        the partners pooled the budgets that paid for it.
+        """Under a pool, the established joint caseload is paid from the pool from the start.
+
+        The partners pooled the budgets that paid for it.
         """
         if self.policy.pooled_budget_share <= 0:
             return
@@ -282,6 +295,7 @@ class PartnershipModel(mesa.Model):
         self.refresh_relations()
         self.agents_by_type[Agency].shuffle_do("decide")
         self._events.clear()
+        self._event_arrays = None
         self.active = self.pop.active_rows()
         observe.measure(self)
         self.datacollector.collect(self)
@@ -306,13 +320,10 @@ class PartnershipModel(mesa.Model):
     def refresh_relations(self) -> None:
         """Recompute agency-level trust and loyalty (means over each agency's staff in post)."""
         s = self.staff
-        w = s.in_post.astype(float)
-        n = np.bincount(s.employer, weights=w, minlength=self.n_agencies)
-        n = np.maximum(n, 1e-9)
-        self.agency_loyalty = np.bincount(s.employer, weights=s.loyalty * w, minlength=self.n_agencies) / n
-        sums = np.zeros((self.n_agencies, self.n_agencies))
-        np.add.at(sums, s.employer, s.trust * w[:, None])
-        self.agency_trust = sums / n[:, None]
+        w = s.employs * s.in_post  # [agency, post]: 1 for its staff in post
+        n = np.maximum(w.sum(axis=1), 1e-9)
+        self.agency_loyalty = w @ s.loyalty / n
+        self.agency_trust = w @ s.trust / n[:, None]
 
     def casework_capacity(self) -> np.ndarray:
         """Casework hours left this week, per agency."""
@@ -321,95 +332,173 @@ class PartnershipModel(mesa.Model):
     def use_casework(self, hours_by_agency: np.ndarray) -> None:
         """Take ``hours_by_agency`` of casework from each agency's staff, in proportion."""
         cap = self.casework_capacity()
-        frac = np.divide(hours_by_agency, cap, out=np.zeros_like(cap), where=cap > 0)
-        self.staff.free *= 1.0 - np.clip(frac, 0.0, 1.0)[self.staff.employer]
+        frac = np.minimum(hours_by_agency / np.where(cap > 0, cap, np.inf), 1.0)
+        self.staff.free *= (1.0 - frac)[self.staff.employer]
 
-    def spend_partnership_hours(self, rows: np.ndarray, hours: float) -> None:
-        """Charge ``hours`` to each professional in ``rows``: partnership time first, then casework."""
-        if rows.size == 0 or hours <= 0:
-            return
+    def spend_partnership_hours(self, rows: np.ndarray, hours: float | np.ndarray) -> None:
+        """Charge ``hours`` to each professional in ``rows``: partnership time first, then casework.
+
+        ``hours`` is one figure for all, or one per entry of ``rows``.
+        """
         s = self.staff
-        req = np.bincount(rows, minlength=s.n) * hours
+        if isinstance(hours, np.ndarray):
+            req = np.bincount(rows, weights=hours, minlength=s.n)
+        elif rows.size == 0 or hours <= 0:
+            return
+        else:
+            req = np.bincount(rows, minlength=s.n) * hours
         from_p = np.minimum(req, s.partnership)
         s.partnership -= from_p
         s.free = np.maximum(s.free - (req - from_p), 0.0)
         self.week_partnership_hours += float(req.sum())
 
-    def choose_staff(self, agency: int, n: int, hours: float = 0.0) -> np.ndarray:
-        """Pick ``n`` professionals of an agency, in proportion to their spare capacity (free
-        hours this week less their keyed caseload, plus a little), and charge each ``hours``.
+    def staff_changed(self) -> None:
+        """Note that who is in post or available, or their caseloads, changed.
+
+        :meth:`choose_staff` and :meth:`staff_for` then rebuild their table before they are next
+        used.
+        """
+        self._choice = None
+
+    def available_staff(self) -> np.ndarray:
+        """Whether each post can be picked by :meth:`choose_staff`.
+
+        A post can be picked when its professional is in post and not off sick, or, in an agency
+        with no one in post and well, any post (its work still falls to someone).
         """
         s = self.staff
-        rows = np.flatnonzero((s.employer == agency) & s.in_post & ~s.sick)
-        if rows.size == 0:
-            rows = np.flatnonzero(s.employer == agency)
-        weight = np.maximum(s.contracted[rows] - s.caseload[rows], 0.0) + 0.5
-        chosen = rows[self.rng.choice(rows.size, n, p=weight / weight.sum())]
-        if hours > 0:
-            np.subtract.at(s.free, chosen, hours)
+        ok = s.in_post & ~s.sick
+        nobody = np.bincount(s.employer, weights=ok, minlength=self.n_agencies) == 0
+        return ok | nobody[s.employer] if nobody.any() else ok
+
+    def spare_capacity(self, rows: np.ndarray | slice) -> np.ndarray:
+        """Weight of each post in :meth:`choose_staff`.
+
+        Contracted casework hours less the keyed caseload, at least 0, plus 0.5.
+        """
+        s = self.staff
+        return np.maximum(s.contracted[rows] - s.caseload[rows], 0.0) + 0.5
+
+    def _choice_table(self) -> tuple[np.ndarray, ...]:
+        """The table :meth:`choose_staff` and :meth:`staff_for` use, built when first needed.
+
+        It holds the cumulative weights over all posts (0 for a post that cannot be picked), the
+        cumulative weight before each agency's block and the block's total, the last post that can
+        be picked in each block, and each post's employer (-1 when vacant, and at the end for a
+        missing key, -1).
+        """
+        if self._choice is None:
+            s = self.staff
+            cum = np.cumsum(np.where(self.available_staff(), self.spare_capacity(slice(None)), 0.0))
+            edge = np.concatenate(([0.0], cum))[s.block]  # cumulative weight at each block's edges
+            before, total = edge[:-1], edge[1:] - edge[:-1]
+            last = cum.searchsorted(edge[1:])  # the last available post of each block
+            employer = np.concatenate((np.where(s.in_post, s.employer, -1), [-1]))  # -1: vacant, or no post
+            self._choice = (cum, before, total, last, employer)
+        return self._choice
+
+    def choose_staff(self, agencies: np.ndarray, hours: float = 0.0) -> np.ndarray:
+        """Pick one professional of each of ``agencies``, and charge each pick ``hours``.
+
+        Each agency's professional is picked in proportion to spare capacity (see
+        :meth:`spare_capacity`), among :meth:`available_staff`. Picks are independent (with
+        replacement). All of them are drawn at once: posts are numbered by employer, so each
+        agency's posts form one block of the cumulative weights (0 for a post that is not
+        available), and a pick is a uniform draw within its agency's block.
+        """
+        s = self.staff
+        cum, before, total, last, _ = self._choice_table()
+        k = cum.searchsorted(before[agencies] + self.rng.random(agencies.size) * total[agencies], "right")
+        chosen = np.minimum(k, last[agencies])  # (against rounding at the top of a block)
+        if hours > 0 and chosen.size:
+            s.free -= np.bincount(chosen, minlength=s.n) * hours
             np.maximum(s.free, 0.0, out=s.free)
         return chosen
 
     def staff_for(self, users: np.ndarray, domain, agencies: np.ndarray) -> np.ndarray:
-        """The professional of ``agencies`` holding each user's ``domain`` (key worker or
-        assessor), or a newly chosen one where there is none in post.
-        """
-        s = self.staff
-        key = self.pop.key[users, domain]
-        ok = (key >= 0) & s.in_post[np.maximum(key, 0)] & (s.employer[np.maximum(key, 0)] == agencies)
-        out = key.copy()
-        for a in np.unique(agencies[~ok]):
-            sel = ~ok & (agencies == a)
-            out[sel] = self.choose_staff(int(a), int(sel.sum()))
-        return out
+        """The professional of ``agencies`` holding each user's ``domain``.
 
-    def staff_for_agency(self, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
-        """The professional of ``agencies`` on each user's case (via the domain it holds)."""
-        resp = self.pop.resp[users]
-        match = resp == agencies[:, None]
-        dom = np.argmax(match, axis=1)
-        return self.staff_for(users, dom, agencies)
+        That is the key worker or assessor, or a newly chosen one (:meth:`choose_staff`) where there
+        is none in post.
+        """
+        key = self.pop.key.ravel()[cells(users, domain)]
+        employer = self._choice_table()[-1]  # each post's employer, -1 if vacant; key -1 reads -1
+        missing = (employer[key] != agencies).nonzero()[0]
+        if missing.size:
+            key[missing] = self.choose_staff(agencies[missing])
+        return key
 
     def cultural_distance_between(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Cultural distance between professionals ``i`` and ``j``, scaled to [0, 1]."""
         c = self.staff.culture
-        return np.sqrt(((c[i] - c[j]) ** 2).sum(axis=1) / c.shape[1])
+        gap = c.take(i, axis=0) - c.take(j, axis=0)
+        return np.sqrt((gap * gap).sum(axis=1) / c.shape[1])
 
     def record_pairs(self, i: np.ndarray, j: np.ndarray, ok: np.ndarray, users: np.ndarray) -> None:
         """Record joint-case events between professionals ``i`` and ``j`` (success ``ok``)."""
         if i.size == 0:
             return
         self._events.append((i, j, ok, users))
+        self._event_arrays = None
         fail = ~ok
-        np.add.at(self.staff.problem, i[fail], 1)
-        np.add.at(self.staff.problem, j[fail], 1)
+        if fail.any():
+            self.staff.problem += np.bincount(np.concatenate((i[fail], j[fail])), minlength=self.staff.n)
 
     def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """This week's joint-case events as arrays (i, j, success, user)."""
-        if not self._events:
-            e = np.zeros(0, np.int64)
-            return e, e, np.zeros(0, bool), e
-        return tuple(np.concatenate(parts) for parts in zip(*self._events, strict=True))
+        if self._event_arrays is None:
+            if not self._events:
+                e = np.zeros(0, np.int64)
+                self._event_arrays = e, e, np.zeros(0, bool), e
+            else:
+                self._event_arrays = tuple(np.concatenate(parts) for parts in zip(*self._events, strict=True))
+        return self._event_arrays
 
-    def trace(self, users: np.ndarray, event: str, agencies, professionals=None) -> None:
-        """Record a journey event if the traced user is among ``users``."""
+    def trace(
+        self,
+        users: np.ndarray,
+        event: str,
+        agencies,
+        professionals=None,
+        where: np.ndarray | None = None,
+        each_agency: bool = False,
+    ) -> None:
+        """Record a journey event if the traced user is among ``users``.
+
+        Args:
+            users: user rows.
+            event: what happened.
+            agencies: the agency of each entry, or one agency for all (-1 for none).
+            professionals: the professional of each entry, if any.
+            where: optional mask of the entries the event applies to.
+            each_agency: record the traced user's first entry with each agency, not only her
+                first entry (for a call that covers the queues of several agencies at once).
+        """
         t = self.pop.traced
         if t < 0 or users.size == 0:
             return
-        hit = np.flatnonzero(users == t)
+        hit = users == t
+        if where is not None:
+            hit &= where
+        hit = np.flatnonzero(hit)
         if hit.size == 0:
             return
-        k = hit[0]
-        a = int(agencies[k]) if np.ndim(agencies) else int(agencies)
-        prof = int(professionals[k]) if professionals is not None else -1
-        self.journey.append({
-            "week": self.week,
-            "event": event,
-            "agency": self.agency_list[a].label if 0 <= a < self.n_agencies else "",
-            "professional": (
-                f"{PROFESSIONS[self.staff.profession[prof]]} #{prof}" if prof >= 0 else ""
-            ),
-        })
+        if each_agency and np.ndim(agencies):
+            _, first = np.unique(np.asarray(agencies)[hit], return_index=True)
+            hit = hit[np.sort(first)]
+        else:
+            hit = hit[:1]
+        for k in hit:
+            a = int(agencies[k]) if np.ndim(agencies) else int(agencies)
+            prof = int(professionals[k]) if professionals is not None else -1
+            self.journey.append({
+                "week": self.week,
+                "event": event,
+                "agency": self.agency_list[a].label if 0 <= a < self.n_agencies else "",
+                "professional": (
+                    f"{PROFESSIONS[self.staff.profession[prof]]} #{prof}" if prof >= 0 else ""
+                ),
+            })
 
     def trace_all(self, event: str, agency: int) -> None:
         """Record a system-wide event in the traced user's journey (a shock, a withdrawal)."""

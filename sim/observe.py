@@ -2,7 +2,7 @@
 
 Every column is computed once a week by :func:`measure` into ``model.row``; the DataCollector's
 reporters are picklable partials of :func:`column` that read it (no lambdas, so runs can go to
-worker processes).
+worker processes). :class:`WeeklyCollector` is the model's DataCollector.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 import pandas as pd
 
-from sim.population import DECLINED
+from sim.population import DECLINED, any_domain, pending
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -51,65 +52,123 @@ def reporters() -> dict[str, partial]:
     return {name: partial(column, name) for name in COLUMNS}
 
 
+class WeeklyCollector(mesa.DataCollector):
+    """Mesa's DataCollector with the model reporters of :func:`reporters`, one per column.
+
+    Each value is a plain number that :func:`measure` computes afresh every week, so the copy the
+    base class makes of each reported value is not needed: :meth:`collect` appends the week's row
+    directly. The table (``get_model_vars_dataframe``) is the same.
+    """
+
+    def __init__(self) -> None:
+        """Create the collector, with a reporter for each column."""
+        super().__init__(model_reporters=reporters())
+
+    def collect(self, model: PartnershipModel) -> None:
+        """Append this week's row (``model.row``, from :func:`measure`)."""
+        self._collection_steps.append(model.time)
+        row = model.row
+        for name, values in self.model_vars.items():
+            values.append(row[name])
+
+
 def _cross_agency_distance(model: PartnershipModel) -> float:
+    """Root mean squared cultural distance, per dimension, between professionals of different agencies.
+
+    Over the pairs of professionals in post who work for different agencies. Over the pairs in a
+    group of n with cultures c, the sum of squared distances is ``2 (n S2 - |S1|^2)`` with
+    ``S1 = sum c`` and ``S2 = sum |c|^2``; the pairs across agencies are all pairs less the pairs
+    within each agency.
+    """
     s = model.staff
-    rows = np.flatnonzero(s.in_post)
-    emp, c = s.employer[rows], s.culture[rows]
-    n = np.bincount(emp, minlength=model.n_agencies).astype(float)
-    present = n > 0
-    mu = np.zeros((model.n_agencies, c.shape[1]))
-    np.add.at(mu, emp, c)
-    mu[present] /= n[present, None]
-    var = np.bincount(emp, weights=((c - mu[emp]) ** 2).sum(axis=1), minlength=model.n_agencies).astype(float)
-    var[present] /= n[present]
-    d2 = ((mu[:, None, :] - mu[None, :, :]) ** 2).sum(axis=2) + var[:, None] + var[None, :]
-    w = np.outer(n, n)
-    np.fill_diagonal(w, 0.0)
-    return float(np.sqrt((d2 * w).sum() / w.sum() / c.shape[1])) if w.sum() > 0 else 0.0
+    w = s.employs * s.in_post  # [agency, post]: its staff in post
+    c = s.culture
+    n = w.sum(axis=1)
+    s1 = w @ c
+    s2 = w @ ((c * c) @ np.ones(c.shape[1]))
+    within = 2.0 * (n * s2 - (s1 * s1).sum(axis=1))
+    n_all, s1_all = n.sum(), s1.sum(axis=0)
+    everyone = 2.0 * (n_all * s2.sum() - s1_all @ s1_all)
+    pairs = n_all * n_all - n @ n
+    if pairs <= 0:
+        return 0.0
+    return float(np.sqrt(max(everyone - within.sum(), 0.0) / pairs / c.shape[1]))
+
+
+def _mean_sd_off_own(values: np.ndarray, own: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of ``values`` (``[posts, k]``) leaving out each post's own entry.
+
+    ``own`` is the flat index of each post's own entry: so trust in other agencies, or
+    understanding of other professions.
+    """
+    n = values.size - own.size
+    if n <= 0:
+        return 0.0, 0.0
+    flat = values.ravel()
+    mine = flat[own]
+    total = flat.sum() - mine.sum()
+    mean = total / n
+    var = max(((flat - mean) ** 2).sum() - ((mine - mean) ** 2).sum(), 0.0) / n
+    return float(mean), float(np.sqrt(var))
+
+
+def _mean(values: np.ndarray) -> float:
+    """Mean of ``values``, 0 if there are none."""
+    return float(values.sum() / values.size) if values.size else 0.0
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """The ``q``-th percentile of ``values`` (numpy's default linear interpolation)."""
+    pos = (values.size - 1) * (q / 100.0)
+    lo = int(pos)
+    hi = min(lo + 1, values.size - 1)
+    part = np.partition(values, [lo, hi])
+    return float(part[lo] + (part[hi] - part[lo]) * (pos - lo))
 
 
 def measure(model: PartnershipModel) -> None:
     """Compute this week's row of the table into ``model.row``."""
     s, pop, cnt = model.staff, model.pop, model.counters
     rows = model.active
-    in_post = np.flatnonzero(s.in_post)
-    other = np.ones((in_post.size, model.n_agencies), bool)
-    other[np.arange(in_post.size), s.employer[in_post]] = False
-    t = s.trust[in_post][other]
-    u_other = np.ones((in_post.size, s.understanding.shape[1]), bool)
-    u_other[np.arange(in_post.size), s.profession[in_post]] = False
-    waiting = rows[pop.waiting(rows)]
-    waits = pop.weeks_waited[waiting]
+    in_post = s.in_post.nonzero()[0]
+    n_ag, n_prof = s.trust.shape[1], s.understanding.shape[1]
+    own_agency = np.arange(in_post.size) * n_ag + s.employer[in_post]
+    mean_trust, trust_sd = _mean_sd_off_own(s.trust.take(in_post, axis=0), own_agency)
+    understanding, _ = _mean_sd_off_own(
+        s.understanding.take(in_post, axis=0), np.arange(in_post.size) * n_prof + s.profession[in_post]
+    )
+    stage = pop.stage.take(rows, axis=0)
+    waits = pop.weeks_waited[rows[any_domain(pending(stage))]]
     referred = rows[pop.arrived[rows] >= 0]
     hist = model.history
     hist["discharges"].append(cnt["discharges_week"])
     hist["readmissions"].append(cnt["readmissions_week"])
     dis = sum(hist["discharges"][-READMISSION_WINDOW:])
     rea = sum(hist["readmissions"][-READMISSION_WINDOW:])
-    needs = pop.hours[rows] > 0
+    needs = np.count_nonzero(pop.hours.take(rows, axis=0) > 0)
     unmet = model.week_unmet
     model.row = {
         "week": model.week,
-        "mean_trust": float(t.mean()) if t.size else 0.0,
-        "trust_sd": float(t.std()) if t.size else 0.0,
-        "mean_loyalty": float(s.loyalty[in_post].mean()) if in_post.size else 0.0,
+        "mean_trust": mean_trust,
+        "trust_sd": trust_sd,
+        "mean_loyalty": _mean(s.loyalty[in_post]),
         "cultural_distance": _cross_agency_distance(model),
-        "shared_understanding": float(s.understanding[in_post][u_other].mean()) if in_post.size else 0.0,
-        "morale": float(s.morale[in_post].mean()) if in_post.size else 0.0,
+        "shared_understanding": understanding,
+        "morale": _mean(s.morale[in_post]),
         "pool_balance": float(model.pool_balance),
         "spend": float(model.week_spend),
         "active_users": int(rows.size),
-        "mean_wait_weeks": float(waits.mean()) if waits.size else 0.0,
-        "wait_p90_weeks": float(np.percentile(waits, 90)) if waits.size else 0.0,
-        "assessments_per_user": float(pop.assessments[referred].mean()) if referred.size else 0.0,
-        "professionals_per_user": float(pop.professionals_met[referred].mean()) if referred.size else 0.0,
+        "mean_wait_weeks": _mean(waits),
+        "wait_p90_weeks": _percentile(waits, 90) if waits.size else 0.0,
+        "assessments_per_user": _mean(pop.assessments[referred]),
+        "professionals_per_user": _mean(pop.professionals_met[referred]),
         "unmet_need": unmet.get("all", 0.0),
         "unmet_health": unmet.get("health", 0.0),
         "unmet_personal_care": unmet.get("personal_care", 0.0),
         "unmet_practical": unmet.get("practical", 0.0),
         "unmet_social": unmet.get("social", 0.0),
-        "declined_share": float((pop.stage[rows] == DECLINED).sum() / max(needs.sum(), 1)),
-        "wellbeing": float(pop.wellbeing[rows].mean()) if rows.size else 0.0,
+        "declined_share": float(np.count_nonzero(stage == DECLINED) / max(needs, 1)),
+        "wellbeing": _mean(pop.wellbeing[rows]),
         "readmission_rate": rea / dis if dis else 0.0,
         "admissions": cnt["admissions_week"],
         "discharges": cnt["discharges_week"],

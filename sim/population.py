@@ -3,6 +3,14 @@
 Users are many and simple, so they are not Mesa agents: every mechanism updates all of them at
 once. One user can be traced (``Population.traced``), and the mechanisms then record her journey
 as events (week, event, agency, professional).
+
+Per-need arrays (``hours``, ``stage``, ``resp``, ``funder``, ``key``, ``met``, ...) are C-contiguous
+``[users, 4]``. The helpers below are how the mechanisms work with them quickly: a need (user,
+domain) is addressed by its *cell*, its flat index into ``array.ravel()`` (a view, so writes go
+through); many rows are read with ``array.take(rows, axis=0)``; and totals or tests over the four
+domains of each user avoid numpy's slow reductions along a short axis. With numpy 2.x each of
+these is several times faster than the plain spelling it replaces (``array[users, domains]``,
+``array[rows]``, ``array.sum(axis=1)``, ``mask.any(axis=1)``), and the week is made of them.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ import numpy as np
 
 HEALTH, PERSONAL, PRACTICAL, SOCIAL = range(4)
 DOMAINS = ("health", "personal_care", "practical", "social")
+N_DOMAINS = len(DOMAINS)
+_ONES = np.ones(N_DOMAINS)
 
 # Stage of one need on the user's journey.
 NONE, ASSESS, FUND, SERVICE, SERVED, DECLINED = range(6)
@@ -20,6 +30,58 @@ STAGES = ("none", "awaiting assessment", "awaiting funding", "awaiting service",
 UNFUNDED = -1
 
 ACTIVE, LEFT_WELL, LEFT_BADLY = 0, 1, 2
+
+
+def pending(stage: np.ndarray) -> np.ndarray:
+    """Whether each need of a ``stage`` array awaits an assessment, funding or a service."""
+    return (stage >= ASSESS) & (stage <= SERVICE)
+
+
+def cells(users: np.ndarray, domains) -> np.ndarray:
+    """Cells of the needs ``(users, domains)``: ``array.ravel()[cells(u, d)]`` is ``array[u, d]``."""
+    return users * N_DOMAINS + domains
+
+
+def split(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (users, domains) of the given cells."""
+    users = cell // N_DOMAINS
+    return users, cell - N_DOMAINS * users
+
+
+def needs_where(rows: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The needs where ``mask`` (``[rows.size, 4]``, read for ``rows``) is True: (users, domains).
+
+    Needs come in order of user row (as ``rows``), then domain.
+    """
+    u, d = split(mask.ravel().nonzero()[0])
+    return rows[u], d
+
+
+def any_domain(mask: np.ndarray) -> np.ndarray:
+    """For a boolean ``[n, 4]`` array, whether each row has any True (``mask.any(axis=1)``).
+
+    A row of four bools is read as one 32-bit integer, which is non-zero when any of them is set.
+    """
+    return np.ascontiguousarray(mask).view(np.int32).ravel() != 0
+
+
+def put_rows(array: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """``array[rows] = values`` for a bool or int8 ``[n, 4]`` array.
+
+    Each row of four bytes is written as one 32-bit integer.
+    """
+    values = np.ascontiguousarray(values, dtype=array.dtype)
+    array.view(np.int32).ravel()[rows] = values.view(np.int32).ravel()
+
+
+def user_totals(values: np.ndarray) -> np.ndarray:
+    """Sum of a ``[n, 4]`` array over the four domains, one total per row (``values.sum(axis=1)``)."""
+    return values @ _ONES
+
+
+def domain_totals(values: np.ndarray) -> np.ndarray:
+    """Sum of a ``[n, 4]`` array over its rows, one total per domain (``values.sum(axis=0)``)."""
+    return np.ones(len(values)) @ values
 
 
 class Population:
@@ -71,7 +133,7 @@ class Population:
         self.capacity = cap
 
     def add(self, k: int) -> np.ndarray:
-        """Append ``k`` users with default state and return their rows."""
+        """Append ``k`` users with default state and return their rows (consecutive)."""
         if self.n + k > self.capacity:
             cap = self.capacity
             while self.n + k > cap:
@@ -84,9 +146,9 @@ class Population:
 
     def active_rows(self) -> np.ndarray:
         """Rows of users still using services."""
-        return np.flatnonzero(self.active[: self.n])
+        return self.active[: self.n].nonzero()[0]
 
     def waiting(self, rows: np.ndarray) -> np.ndarray:
         """Whether each user in ``rows`` is waiting for an assessment, funding or a service."""
-        st = self.stage[rows]
-        return ((st >= ASSESS) & (st <= SERVICE)).any(axis=1)
+        return any_domain(pending(self.stage.take(rows, axis=0)))
+

@@ -1,5 +1,7 @@
-"""Run one configuration to its end: the function boundary between the model and everything that
-drives it (the command line, sweeps, the sensitivity design, the app's batch mode).
+"""Run one configuration to its end.
+
+This is the function boundary between the model and everything that drives it (the command line,
+sweeps, the sensitivity design, the app's batch mode).
 """
 
 from __future__ import annotations

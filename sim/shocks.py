@@ -44,7 +44,10 @@ def pool_withdrawal(model: PartnershipModel, shock) -> None:
     """A pool member takes part of its pooled money back."""
     members = [a for a in _sector_agencies(model, shock.agency) if model.agency_is_pool_member[a]]
     if not members:
-        raise ConfigError(f"scenario.shocks: pool_withdrawal agency={shock.agency!r} is not a pool member: choose pct or council")
+        raise ConfigError(
+            f"scenario.shocks: pool_withdrawal agency={shock.agency!r} is not a pool member: "
+            "choose pct or council"
+        )
     decisions.withdraw(model, members[0], shock.share)
 
 

@@ -21,6 +21,12 @@ class Staff:
     ``caseload`` (keyed casework hours), ``problem`` (had a failed joint case since the last
     meeting), ``contact`` (met agency b this week), ``resentment`` (this week's pay resentment),
     ``successes`` (joint cases seen to succeed this week).
+
+    Posts are numbered by employer, which never changes (:meth:`set_employers`): ``employs`` is the
+    ``[n_agencies, n]`` matrix with a 1 where agency a employs post i (its row sums or averages over
+    an agency's staff are one matrix product), and ``own`` the flat index of each post's entry for
+    its own agency in ``trust.ravel()`` (and any other ``[n, n_agencies]`` array). Agency a's posts
+    are ``block[a]`` to ``block[a + 1] - 1``.
     """
 
     def __init__(self, n: int, n_agencies: int, n_professions: int, dims: int):
@@ -49,3 +55,20 @@ class Staff:
         self.successes = np.zeros(n)
         self.sick = np.zeros(n, bool)
         self.overloaded = np.zeros(n, bool)
+        self.n_agencies = n_agencies
+        self.employs = np.zeros((n_agencies, n))
+        self.own = np.arange(n) * n_agencies
+        self.block = np.zeros(n_agencies + 1, np.int64)
+
+    def set_employers(self, employer: np.ndarray) -> None:
+        """Give each post its employer, once, when the workforce is built.
+
+        Args:
+            employer: agency index of each post, in increasing order.
+        """
+        if np.any(np.diff(employer) < 0):
+            raise ValueError("posts must be numbered by employer")
+        self.employer[:] = employer
+        self.employs = (self.employer == np.arange(self.n_agencies)[:, None]).astype(float)
+        self.own = np.arange(self.n) * self.n_agencies + self.employer
+        self.block = np.searchsorted(self.employer, np.arange(self.n_agencies + 1))

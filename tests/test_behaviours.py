@@ -40,13 +40,17 @@ def assert_lower(low: np.ndarray, high: np.ndarray, min_rel: float, what: str) -
     """``low`` is below ``high`` by more than 3 SE and by at least ``min_rel`` of ``high``."""
     diff, tol = _gap(high, low)
     assert diff > tol, f"{what}: difference {diff:.4g} within 3 SE ({tol:.4g})"
-    assert diff > min_rel * abs(high.mean()), f"{what}: difference {diff:.4g} below {min_rel:.0%} of {high.mean():.4g}"
+    assert diff > min_rel * abs(high.mean()), (
+        f"{what}: difference {diff:.4g} below {min_rel:.0%} of {high.mean():.4g}"
+    )
 
 
 @pytest.fixture(scope="module")
 def pool_runs():
     """Pooled partnership with and without a partner withdrawing half its pooled money."""
-    policy = {"pooled_budget_share": 0.5, "coterminosity": 0.7, "shared_records": 0.5, "joint_indicators": 0.4}
+    policy = {
+        "pooled_budget_share": 0.5, "coterminosity": 0.7, "shared_records": 0.5, "joint_indicators": 0.4,
+    }
     shock = {"week": 60, "kind": "pool_withdrawal", "share": 0.5, "agency": "pct"}
     shocked = _runs({"policy": policy, "scenario": {"shocks": [shock]}}, weeks=WEEKS)
     calm = _runs({"policy": policy}, weeks=WEEKS)
@@ -77,7 +81,12 @@ def test_2_coterminosity_lowers_assessments_and_waiting():
     """Higher coterminosity lowers assessments per user and waiting."""
     apart = _runs({"policy": {"coterminosity": 0.0}})
     aligned = _runs({"policy": {"coterminosity": 1.0}})
-    assert_lower(_outcome(aligned, "assessments_per_user"), _outcome(apart, "assessments_per_user"), 0.02, "assessments")
+    assert_lower(
+        _outcome(aligned, "assessments_per_user"),
+        _outcome(apart, "assessments_per_user"),
+        0.02,
+        "assessments",
+    )
     assert_lower(_outcome(aligned, "mean_wait_weeks"), _outcome(apart, "mean_wait_weeks"), 0.15, "waiting")
     assert all(s["measured_coterminosity"] == 1.0 for _, s in aligned)
     assert all(s["measured_coterminosity"] == 0.0 for _, s in apart)

@@ -13,18 +13,22 @@ Hudson (003) on support at home after hospital.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.mechanisms import community
-from sim.population import ASSESS, HEALTH, PERSONAL, SERVED
+from sim.population import ASSESS, HEALTH, PERSONAL, SERVED, any_domain, cells, needs_where
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
 
 
-def create_users(model: PartnershipModel, localities: np.ndarray, from_hospital: np.ndarray, established: bool = False) -> np.ndarray:
+def create_users(
+    model: PartnershipModel, localities: np.ndarray, from_hospital: np.ndarray, established: bool = False
+) -> np.ndarray:
     """Add users in the given localities and draw their needs and circumstances.
 
     Args:
@@ -39,61 +43,102 @@ def create_users(model: PartnershipModel, localities: np.ndarray, from_hospital:
     pop, prm, rng = model.pop, model.params.population, model.rng
     k = localities.size
     rows = pop.add(k)
+    new = slice(pop.n - k, pop.n)  # the same rows, as a slice: quicker to write to
     geo = model.geo
-    pop.locality[rows] = localities
-    pop.council[rows] = geo.council[localities]
-    straddle = rng.random(k) < model.params.geography.gp_straddle
-    other = (geo.health[localities] + rng.integers(1, max(geo.n_areas, 2), k)) % geo.n_areas
-    pop.health_area[rows] = np.where(straddle, other, geo.health[localities])
-    pop.alignment[rows] = geo.alignment[pop.health_area[rows], pop.council[rows]]
-    need = rng.random((k, 4)) < np.asarray(prm.need_prob)
-    none = ~need.any(axis=1)
-    need[none, rng.integers(0, 4, none.sum())] = True
-    need[from_hospital, HEALTH] = True
-    need[from_hospital, PERSONAL] |= rng.random(from_hospital.sum()) < 0.8
-    pop.hours[rows] = need * np.asarray(prm.need_hours) * rng.lognormal(0.0, 0.35, (k, 4))
-    pop.severity[rows] = np.clip(rng.beta(2.0, 3.0, k) + 0.2 * from_hospital, 0.0, 1.0)
-    pop.means[rows] = rng.random(k) < prm.means_share
-    pop.wellbeing[rows] = np.clip(0.65 - 0.3 * pop.severity[rows] + rng.normal(0, 0.05, k), 0.05, 1.0)
-    pop.in_hospital[rows] = from_hospital
-    pop.arrived[rows] = model.week
-    pop.wait_start[rows] = model.week
+    # Uniform draws, by column: GP in another health area, and which one; a need in each of the
+    # four domains, and which domain for someone drawn with none; personal care after a hospital
+    # stay; means above the threshold.
+    u = rng.random((k, 9))
+    council, health = geo.council[localities], geo.health[localities]
+    straddle = u[:, 0] < model.params.geography.gp_straddle
+    other = (health + _integers(u[:, 1], 1, max(geo.n_areas, 2))) % geo.n_areas
+    health = np.where(straddle, other, health)
+    pop.locality[new] = localities
+    pop.council[new] = council
+    pop.health_area[new] = health
+    pop.alignment[new] = geo.alignment[health, council]
+    need = u[:, 2:6] < np.asarray(prm.need_prob)
+    none = (~any_domain(need)).nonzero()[0]
+    need[none, _integers(u[none, 6], 0, 4)] = True
+    need[:, HEALTH] |= from_hospital
+    need[:, PERSONAL] |= from_hospital & (u[:, 7] < 0.8)
+    pop.hours[new] = need * np.asarray(prm.need_hours) * rng.lognormal(0.0, 0.35, (k, 4))
+    severity = np.minimum(rng.beta(2.0, 3.0, k) + 0.2 * from_hospital, 1.0)
+    pop.severity[new] = severity
+    pop.means[new] = u[:, 8] < prm.means_share
+    pop.wellbeing[new] = np.minimum(np.maximum(0.65 - 0.3 * severity + rng.normal(0, 0.05, k), 0.05), 1.0)
+    pop.in_hospital[new] = from_hospital
+    pop.arrived[new] = model.week
+    pop.wait_start[new] = model.week
     community.assign_responsibility(model, rows)
-    pop.stage[rows] = np.where(need, SERVED if established else ASSESS, 0)
+    pop.stage[new] = np.where(need, SERVED if established else ASSESS, 0)
     if established:
-        pop.assessed_by[rows] = pop.resp[rows]
+        pop.assessed_by[new] = pop.resp[new]
         community.fund_established(model, rows)
         _assign_key_workers(model, rows)
     return rows
 
 
+def _integers(u: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Integers drawn uniformly from ``low`` to ``high - 1``, from uniform draws ``u`` in [0, 1)."""
+    return low + (u * (high - low)).astype(np.int64)
+
+
 def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
-    """Give an established caseload's agency-funded packages a key professional each, one at a
-    time so that caseloads spread by spare capacity.
+    """Give an established caseload's agency-funded packages a key professional each.
+
+    Packages are given one at a time so that caseloads spread by spare capacity: each pick is
+    :meth:`~sim.model.PartnershipModel.choose_staff`'s draw (in proportion to spare capacity) with
+    the caseloads left by the picks before it, so it is a loop, per agency, in plain Python over
+    the packages in order of user and domain.
     """
-    pop = model.pop
-    u, d = np.nonzero((pop.funder[rows] >= 0) & (pop.funder[rows] < model.n_agencies))
-    for user, dom in zip(rows[u], d, strict=True):
-        staff = model.choose_staff(int(pop.resp[user, dom]), 1)[0]
-        pop.key[user, dom] = staff
-        model.staff.caseload[staff] += pop.hours[user, dom]
+    pop, s = model.pop, model.staff
+    funder = pop.funder[rows]
+    users, doms = needs_where(rows, (funder >= 0) & (funder < model.n_agencies))
+    cell = cells(users, doms)
+    agencies = pop.resp.ravel()[cell]
+    hours = pop.hours.ravel()[cell]
+    draws = model.rng.random(cell.size)
+    key = np.empty(cell.size, np.int64)
+    available = model.available_staff()
+    for a in range(model.n_agencies):
+        packages = np.flatnonzero(agencies == a)
+        if packages.size == 0:
+            continue
+        staff = np.flatnonzero(available & (s.employer == a))
+        spare = (s.contracted[staff] - s.caseload[staff]).tolist()
+        weight = model.spare_capacity(staff).tolist()
+        picks = []
+        for u, h in zip(draws[packages].tolist(), hours[packages].tolist(), strict=True):
+            cum = list(accumulate(weight))
+            pick = min(bisect_right(cum, u * cum[-1]), len(cum) - 1)
+            picks.append(pick)
+            spare[pick] -= h
+            weight[pick] = max(spare[pick], 0.0) + 0.5
+        key[packages] = staff[picks]
+    pop.key.ravel()[cell] = key
+    np.add.at(s.caseload, key, hours)
+    model.staff_changed()
 
 
 def arrive(model: PartnershipModel) -> None:
     """Draw this week's community referrals and hospital discharge referrals."""
     prm, rng, n_loc = model.params.population, model.rng, model.geo.n_localities
-    n_comm = rng.poisson(prm.community_referrals, n_loc)
-    n_hosp = rng.poisson(prm.hospital_discharges, n_loc)
-    loc = np.concatenate([np.repeat(np.arange(n_loc), n_comm), np.repeat(np.arange(n_loc), n_hosp)])
-    hosp = np.concatenate([np.zeros(n_comm.sum(), bool), np.ones(n_hosp.sum(), bool)])
+    # Referrals per locality: community ones first, then hospital ones.
+    counts = rng.poisson((prm.community_referrals, prm.hospital_discharges), (n_loc, 2)).T
+    loc = np.repeat(np.tile(np.arange(n_loc), 2), counts.ravel())
+    n_comm, n_hosp = counts.sum(axis=1)
+    hosp = np.repeat((False, True), (n_comm, n_hosp))
     rows = create_users(model, loc, hosp)
     model.counters["arrived"] += rows.size
-    model.counters["admissions_week"] += int(hosp.sum())
+    model.counters["admissions_week"] += int(n_hosp)
 
 
 def trace_mrs_smith(model: PartnershipModel) -> None:
-    """Create Mrs Smith: an older woman in hospital after a fall, with health, personal care and
-    social needs, modest means, in a locality chosen by the model's random generator.
+    """Create Mrs Smith, the traced user: an older woman in hospital after a fall.
+
+    She has health, personal care and social needs and modest means, and lives in a locality
+    chosen by the model's random generator.
     """
     loc = np.array([model.rng.integers(model.geo.n_localities)])
     row = create_users(model, loc, np.array([True]))[0]

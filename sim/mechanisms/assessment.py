@@ -13,13 +13,14 @@ onward referral may accept the assessment already made by a partner, with chance
 where ``T[a, b]`` is the mean trust of agency a's staff in the assessing agency b and ``L_a`` the
 mean loyalty of a's staff (willingness to accept a partner's judgement), and ``R_ab`` the records
 shared between the two (``policy.shared_records`` times the compatibility of their information
-systems, see :mod:`sim.mechanisms.coordination`). Otherwise the user
-waits in a's queue, tells the story again and meets another professional.
+systems, see :mod:`sim.mechanisms.coordination`). Otherwise the user waits in a's queue, tells
+the story again and meets another professional.
 
-Queues are served in priority order with each agency's assessment time, ``assessment.capacity_share``
-of its casework hours (each assessment costs ``assessment.hours``). Priority follows the agency's performance regime (see
-:func:`priority`): own indicators favour cases that can still meet a "within four weeks" target;
-joint indicators favour people in or just out of hospital.
+Queues are served in priority order with each agency's assessment time,
+``assessment.capacity_share`` of its casework hours (each assessment costs ``assessment.hours``).
+Priority follows the agency's performance regime (see :func:`priority`): own indicators favour
+cases that can still meet a "within four weeks" target; joint indicators favour people in or just
+out of hospital.
 
 Sources: Willis (000) on users assessed again and again and telling their story repeatedly;
 Brereton & Clarke (002) on incompatible information systems and co-terminosity; Hudson (003) on
@@ -32,18 +33,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import ASSESS, FUND
+from sim.population import ASSESS, FUND, any_domain, cells, needs_where, split
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
 
 
-def priority(model: PartnershipModel, agency: int, users: np.ndarray) -> np.ndarray:
-    """Priority score of the given users in an agency's queue (higher goes first).
+def priority(model: PartnershipModel, agencies: np.ndarray, users: np.ndarray) -> np.ndarray:
+    """Priority score of the given users in their agencies' queues (higher goes first).
 
     Args:
         model: the model.
-        agency: agency index.
+        agencies: the agency whose queue each user is in.
         users: user rows.
 
     Returns:
@@ -51,7 +52,7 @@ def priority(model: PartnershipModel, agency: int, users: np.ndarray) -> np.ndar
     """
     pop = model.pop
     waited = model.week - pop.wait_start[users]
-    jw = model.agency_joint_weight[agency]
+    jw = model.agency_joint_weight[agencies]
     hospital_side = pop.in_hospital[users] | (model.week - pop.last_discharge[users] < 4)
     own_target = waited < 4
     return (
@@ -64,71 +65,97 @@ def priority(model: PartnershipModel, agency: int, users: np.ndarray) -> np.ndar
 
 
 def assess(model: PartnershipModel) -> None:
-    """Run this week's assessments for every agency."""
+    """Run this week's assessments for every agency.
+
+    All queues are handled at once: the (user, agency) referrals are sorted by agency and, within
+    it, by priority, and each agency assesses the head of its queue, as far as its assessment time
+    allows.
+    """
     pop = model.pop
     rows = model.active
-    u_idx, d_idx = np.nonzero(pop.stage[rows] == ASSESS)
-    if u_idx.size == 0:
+    users, doms = needs_where(rows, pop.stage.take(rows, axis=0) == ASSESS)
+    if users.size == 0:
         return
-    users = rows[u_idx]
-    agencies = pop.resp[users, d_idx]
+    cell = cells(users, doms)
+    agencies = pop.resp.ravel()[cell]
     informal = ~model.agency_statutory[agencies]
     # Voluntary and community partners take referrals without a formal assessment.
-    pop.stage[users[informal], d_idx[informal]] = FUND
-    users, agencies = users[~informal], agencies[~informal]
-    pairs = np.unique(np.stack([users, agencies], axis=1), axis=0)
-    if pairs.size == 0:
+    if informal.any():
+        pop.stage.ravel()[cell[informal]] = FUND
+        users, agencies = users[~informal], agencies[~informal]
+    # One referral per (user, agency), in order of user then agency.
+    if users.size == 0:
         return
-    users, agencies = pairs[:, 0], pairs[:, 1]
-    onward = (pop.assessed_by[users] >= 0).any(axis=1)
-    lead = pop.resp[users, np.argmax(pop.resp[users] >= 0, axis=1)] == agencies
-    eligible = onward | lead
+    n_ag = model.n_agencies
+    pair = np.sort(users * n_ag + agencies)
+    pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
+    users, agencies = pair // n_ag, pair % n_ag
+    # An agency takes the referral if it is the lead (it holds the user's first need) or if a
+    # partner has already assessed (an onward referral).
+    resp = pop.resp.take(users, axis=0)
+    onward = any_domain(pop.assessed_by.take(users, axis=0) >= 0)
+    lead = resp[np.arange(users.size), (resp >= 0).argmax(axis=1)] == agencies
+    eligible = (onward | lead).nonzero()[0]
     users, agencies = users[eligible], agencies[eligible]
     accepted = _accept_partner(model, users, agencies)
-    _complete(model, users[accepted], agencies[accepted], assessor=None)
-    users, agencies = users[~accepted], agencies[~accepted]
+    if accepted.any():
+        _complete(model, users[accepted], agencies[accepted], assessor=None)
+        users, agencies = users[~accepted], agencies[~accepted]
+    if users.size == 0:
+        return
     cost = model.params.assessment.hours
-    budget = model.params.assessment.capacity_share * model.casework_capacity()
-    for a in np.unique(agencies):
-        queue = users[agencies == a]
-        n = int(min(queue.size, budget[a] // cost)) if cost > 0 else queue.size
-        if n <= 0:
-            continue
-        chosen = queue[np.argsort(-priority(model, a, queue))[:n]]
-        model.new_hours[a] = max(model.new_hours[a] - n * cost, 0.0)
-        assessors = model.choose_staff(a, n, hours=cost)
-        _complete(model, chosen, np.full(n, a), assessor=assessors)
+    order = np.lexsort((-priority(model, agencies, users), agencies))
+    users, agencies = users[order], agencies[order]
+    if cost > 0:
+        place = np.arange(users.size) - agencies.searchsorted(agencies)  # 0 = head of its queue
+        slots = model.params.assessment.capacity_share * model.casework_capacity() // cost
+        chosen = (place < slots[agencies]).nonzero()[0]
+        users, agencies = users[chosen], agencies[chosen]
+        if users.size == 0:
+            return
+    model.new_hours = np.maximum(model.new_hours - cost * np.bincount(agencies, minlength=n_ag), 0.0)
+    assessors = model.choose_staff(agencies, hours=cost)
+    _complete(model, users, agencies, assessor=assessors)
 
 
 def _accept_partner(model: PartnershipModel, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+    """Whether each agency accepts the assessment a partner already made of the user."""
     pop = model.pop
-    by = pop.assessed_by[users]
+    by = pop.assessed_by.take(users, axis=0)
     partner_ok = (by >= 0) & (by != agencies[:, None])
-    has = partner_ok.any(axis=1)
-    partner = by[np.arange(users.size), np.argmax(partner_ok, axis=1)]
-    trust = model.agency_trust[agencies, np.maximum(partner, 0)]
+    has = any_domain(partner_ok)
+    partner = np.maximum(by[np.arange(users.size), partner_ok.argmax(axis=1)], 0)
+    trust = model.agency_trust[agencies, partner]
     loyalty = model.agency_loyalty[agencies]
-    records = model.records[agencies, np.maximum(partner, 0)]
+    records = model.records[agencies, partner]
     team = model.params.assessment.team_sharing
     sharing = np.where(pop.alignment[users] > 0, team + (1.0 - team) * records, records)
     p = trust ** model.params.assessment.trust_weight * (0.5 + 0.5 * loyalty) * sharing
     accepted = has & (model.rng.random(users.size) < p)
-    if accepted.any():
-        model.counters["assessments_accepted"] += int(accepted.sum())
-        model.trace(users[accepted], "partner's assessment accepted", agencies[accepted])
+    n_accepted = int(np.count_nonzero(accepted))
+    if n_accepted:
+        model.counters["assessments_accepted"] += n_accepted
+        model.trace(users, "partner's assessment accepted", agencies, where=accepted)
     return accepted
 
 
 def _complete(model: PartnershipModel, users: np.ndarray, agencies: np.ndarray, assessor) -> None:
+    """Move the needs each of ``agencies`` holds for ``users`` on to funding.
+
+    With a professional ``assessor`` for each, this is an assessment; with ``assessor`` None, an
+    accepted partner's assessment.
+    """
     if users.size == 0:
         return
     pop = model.pop
-    mine = (pop.resp[users] == agencies[:, None]) & (pop.stage[users] == ASSESS)
-    pop.stage[users] = np.where(mine, FUND, pop.stage[users])
-    pop.assessed_by[users] = np.where(mine, agencies[:, None], pop.assessed_by[users])
+    mine = (pop.resp.take(users, axis=0) == agencies[:, None]) & (pop.stage.take(users, axis=0) == ASSESS)
+    k, doms = split(mine.ravel().nonzero()[0])
+    cell = cells(users[k], doms)
+    pop.stage.ravel()[cell] = FUND
+    pop.assessed_by.ravel()[cell] = agencies[k]
     if assessor is not None:
-        pop.key[users] = np.where(mine, assessor[:, None], pop.key[users])
-        pop.assessments[users] += 1
-        pop.professionals_met[users] += 1
+        pop.key.ravel()[cell] = assessor[k]
+        np.add.at(pop.assessments, users, 1)
+        np.add.at(pop.professionals_met, users, 1)
         model.counters["assessments_week"] += users.size
-        model.trace(users, "assessed", agencies, assessor)
+        model.trace(users, "assessed", agencies, assessor, each_agency=True)

@@ -56,18 +56,20 @@ def fit(model: PartnershipModel) -> float:
     return 1.0 - model.params.community.misfit * (1.0 - model.policy.user_involvement)
 
 
-def weekly_cost(model: PartnershipModel, rows: np.ndarray, domains: np.ndarray) -> np.ndarray:
-    """Weekly cost in pounds of the care packages for the given (user, domain) pairs."""
+def weekly_cost(model: PartnershipModel, hours: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+    """Weekly cost in pounds of care packages of ``hours`` casework hours a week, by ``agencies``."""
     f = model.params.funding
-    base = model.pop.hours[rows, domains] * f.care_multiplier * f.cost_per_hour
-    base *= 1.0 - f.user_involvement_saving * model.policy.user_involvement
-    cheap = ~model.agency_statutory[model.pop.resp[rows, domains]]
-    return np.where(cheap, base * model.params.community.cost_share, base)
+    per_hour = f.care_multiplier * f.cost_per_hour
+    per_hour *= 1.0 - f.user_involvement_saving * model.policy.user_involvement
+    # Voluntary and community partners provide at a fraction of the statutory cost.
+    rate = np.where(model.agency_statutory, per_hour, per_hour * model.params.community.cost_share)
+    return hours * rate[agencies]
 
 
 def fund_established(model: PartnershipModel, rows: np.ndarray) -> None:
-    """Give an established caseload its funders: self-funders pay for council care, the rest is
-    paid by the responsible agency.
+    """Give an established caseload its funders.
+
+    Self-funders pay for council care; the rest is paid by the responsible agency.
     """
     pop = model.pop
     funder = pop.resp[rows].copy()

@@ -37,25 +37,36 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms import assessment, community
-from sim.population import SERVED, SERVICE
+from sim.population import N_DOMAINS, SERVED, SERVICE, any_domain, cells, needs_where, put_rows, split
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
 
 
-def n_agencies(model: PartnershipModel, users: np.ndarray) -> np.ndarray:
-    """Number of distinct agencies on each user's case (the acute trust while in hospital)."""
-    resp = np.sort(model.pop.resp[users], axis=1)
-    distinct = (resp >= 0) & np.concatenate([np.ones((users.size, 1), bool), np.diff(resp, axis=1) != 0], axis=1)
-    return distinct.sum(axis=1) + model.pop.in_hospital[users]
+def n_agencies(resp: np.ndarray, in_hospital: np.ndarray) -> np.ndarray:
+    """Number of distinct agencies on each case (the acute trust while in hospital).
+
+    Args:
+        resp: ``[cases, 4]`` the agency responsible for each need of the user (-1: no need).
+        in_hospital: whether each user is in hospital.
+
+    Returns:
+        The count for each case.
+    """
+    held = np.left_shift(1, resp + 1)  # one bit per agency; bit 0 for no agency
+    agencies = (held[:, 0] | held[:, 1] | held[:, 2] | held[:, 3]) >> 1
+    return np.bitwise_count(agencies) + in_hospital
 
 
-def success_probability(model: PartnershipModel, i: np.ndarray, j: np.ndarray, users: np.ndarray, n_ag: np.ndarray) -> np.ndarray:
+def success_probability(
+    model: PartnershipModel, i: np.ndarray, j: np.ndarray, users: np.ndarray, n_ag: np.ndarray
+) -> np.ndarray:
     """Probability that professionals ``i`` and ``j`` coordinate the case of ``users``.
 
     Args:
         model: the model.
-        i, j: professional rows of the two agencies.
+        i: professional rows of the first agency (the one holding the need).
+        j: professional rows of the partner agency.
         users: user rows.
         n_ag: number of agencies on each case.
 
@@ -68,7 +79,8 @@ def success_probability(model: PartnershipModel, i: np.ndarray, j: np.ndarray, u
     understanding = 0.5 * (s.understanding[i, s.profession[j]] + s.understanding[j, s.profession[i]])
     distance = model.cultural_distance_between(i, j)
     harm = distance * (1.0 - model.params.culture.recognition_relief * pol.culture_recognition)
-    effort = 0.5 * (0.5 * (s.loyalty[i] + s.loyalty[j]) + 0.5 * (model.agency_joint_weight[ai] + model.agency_joint_weight[aj]))
+    jw = model.agency_joint_weight
+    effort = 0.5 * (0.5 * (s.loyalty[i] + s.loyalty[j]) + 0.5 * (jw[ai] + jw[aj]))
     logit = (
         c.intercept
         + c.trust * trust
@@ -82,40 +94,63 @@ def success_probability(model: PartnershipModel, i: np.ndarray, j: np.ndarray, u
     return 1.0 / (1.0 + np.exp(-logit))
 
 
-def _partner(model: PartnershipModel, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
-    """Another agency on each user's case (the acute trust while in hospital), or -1."""
-    resp = model.pop.resp[users]
+def _partner(
+    model: PartnershipModel, resp: np.ndarray, agencies: np.ndarray, in_hospital: np.ndarray
+) -> np.ndarray:
+    """Another agency on each case (the acute trust while in hospital), or -1.
+
+    The partner is the agency of one of the user's other needs (``resp``, ``[cases, 4]``), each of
+    them equally likely.
+    """
     other = (resp >= 0) & (resp != agencies[:, None])
     score = model.rng.random(resp.shape) * other
-    pick = resp[np.arange(users.size), np.argmax(score, axis=1)]
-    pick = np.where(other.any(axis=1), pick, -1)
-    return np.where(model.pop.in_hospital[users], model.acute.index, pick)
+    pick = resp.ravel()[np.arange(len(resp)) * N_DOMAINS + score.argmax(axis=1)]
+    pick = np.where(any_domain(other), pick, -1)
+    return np.where(in_hospital, model.acute.index, pick)
 
 
-def coordinate(model: PartnershipModel, users: np.ndarray, doms: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+def _domain_held(resp: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+    """The first domain of each case (``resp``, ``[cases, 4]``) that ``agencies`` holds.
+
+    Health if it holds none (as for the acute trust, whose part of the case is not a need).
+    """
+    dom = np.zeros(len(resp), np.int64)
+    for d in range(N_DOMAINS - 1, -1, -1):  # the last write is the first domain held
+        dom[resp[:, d] == agencies] = d
+    return dom
+
+
+def coordinate(
+    model: PartnershipModel, users: np.ndarray, doms: np.ndarray, agencies: np.ndarray
+) -> np.ndarray:
     """Attempt a coordination for each (user, domain) held by ``agencies``; return success.
 
     Users with no partner agency on the case need no coordination and succeed.
     """
     ok = np.ones(users.size, bool)
-    partner = _partner(model, users, agencies)
-    joint = partner >= 0
-    if not joint.any():
+    resp = model.pop.resp.take(users, axis=0)
+    in_hospital = model.pop.in_hospital[users]
+    partner = _partner(model, resp, agencies, in_hospital)
+    joint = (partner >= 0).nonzero()[0]
+    if joint.size == 0:
         return ok
     u, d, a, b = users[joint], doms[joint], agencies[joint], partner[joint]
-    i = model.staff_for(u, d, a)
-    j = model.staff_for_agency(u, b)
-    c = model.params.coordination
-    model.spend_partnership_hours(np.concatenate([i, j]), c.hours)
-    p = success_probability(model, i, j, u, n_agencies(model, u))
+    resp = resp.take(joint, axis=0)
+    # i holds the need at a; j holds b's part of the case. Both are looked up (or chosen) at once.
+    doms_held = np.concatenate((d, _domain_held(resp, b)))
+    both = model.staff_for(np.concatenate((u, u)), doms_held, np.concatenate((a, b)))
+    i, j = both[: u.size], both[u.size :]
+    p = success_probability(model, i, j, u, n_agencies(resp, in_hospital[joint]))
     success = model.rng.random(u.size) < p
     fail = ~success
-    if fail.any():
-        model.spend_partnership_hours(np.concatenate([i[fail], j[fail]]), c.failure_extra_hours)
-        pop = model.pop
-        np.subtract.at(pop.wellbeing, u[fail], c.failure_wellbeing_loss)
-        model.counters["coordination_failures_week"] += int(fail.sum())
-        model.trace(u[fail], "coordination failed", a[fail], i[fail])
+    c = model.params.coordination
+    hours = c.hours + c.failure_extra_hours * fail  # a failure means a duplicated visit
+    model.spend_partnership_hours(both, np.concatenate((hours, hours)))
+    n_fail = int(np.count_nonzero(fail))
+    if n_fail:
+        np.subtract.at(model.pop.wellbeing, u[fail], c.failure_wellbeing_loss)
+        model.counters["coordination_failures_week"] += n_fail
+        model.trace(u, "coordination failed", a, i, where=fail, each_agency=True)
     model.counters["coordinations_week"] += u.size
     model.record_pairs(i, j, success, u)
     ok[joint] = success
@@ -123,89 +158,119 @@ def coordinate(model: PartnershipModel, users: np.ndarray, doms: np.ndarray, age
 
 
 def start_packages(model: PartnershipModel) -> None:
-    """Start funded packages in priority order with each agency's remaining hours."""
+    """Start funded packages in priority order with each agency's remaining hours.
+
+    Every agency's queue is handled at once: the needs awaiting service are sorted by agency and,
+    within it, by priority; a need starts if the hours of its agency's needs up to and including
+    it fit in the agency's reserve for new work.
+    """
     pop = model.pop
     rows = model.active
-    u_idx, d_idx = np.nonzero(pop.stage[rows] == SERVICE)
-    if u_idx.size == 0:
+    users, doms = needs_where(rows, pop.stage.take(rows, axis=0) == SERVICE)
+    if users.size == 0:
         return
-    users, doms = rows[u_idx], d_idx
-    agencies = pop.resp[users, doms]
-    for a in np.unique(agencies):
-        sel = agencies == a
-        u, d = users[sel], doms[sel]
-        order = np.argsort(-assessment.priority(model, a, u))
-        u, d = u[order], d[order]
-        fits = np.cumsum(pop.hours[u, d]) <= model.new_hours[a]
-        u, d = u[fits], d[fits]
-        if u.size == 0:
-            continue
-        model.new_hours[a] -= pop.hours[u, d].sum()
-        ok = coordinate(model, u, d, np.full(u.size, a))
-        u, d = u[ok], d[ok]
-        staff = model.choose_staff(a, u.size, hours=0.0)
-        pop.professionals_met[u] += pop.key[u, d] != staff
-        pop.key[u, d] = staff
-        pop.stage[u, d] = SERVED
-        model.trace(u, "service started", np.full(u.size, a), staff)
+    cell = cells(users, doms)
+    agencies = pop.resp.ravel()[cell]
+    order = np.lexsort((-assessment.priority(model, agencies, users), agencies))
+    users, doms, cell, agencies = users[order], doms[order], cell[order], agencies[order]
+    hours = pop.hours.ravel()[cell]
+    queued = np.cumsum(hours)
+    earlier = np.concatenate(([0.0], queued))[agencies.searchsorted(agencies)]  # other agencies' hours
+    fits = (queued - earlier <= model.new_hours[agencies]).nonzero()[0]
+    if fits.size == 0:
+        return
+    users, doms, cell, agencies = users[fits], doms[fits], cell[fits], agencies[fits]
+    model.new_hours -= np.bincount(agencies, weights=hours[fits], minlength=model.n_agencies)
+    ok = coordinate(model, users, doms, agencies).nonzero()[0]
+    users, cell, agencies = users[ok], cell[ok], agencies[ok]
+    staff = model.choose_staff(agencies)
+    _count_new_professionals(model, users, agencies, pop.key.ravel()[cell] != staff)
+    pop.key.ravel()[cell] = staff
+    pop.stage.ravel()[cell] = SERVED
+    model.trace(users, "service started", agencies, staff, each_agency=True)
+
+
+def _count_new_professionals(
+    model: PartnershipModel, users: np.ndarray, agencies: np.ndarray, new: np.ndarray
+) -> None:
+    """Raise ``professionals_met`` for the users whose new key worker is ``new`` to them.
+
+    At most once per user and agency a week: the last of the user's packages with that agency (in
+    priority order) says whether she met someone new.
+    """
+    if users.size == 0:
+        return
+    pair = users * model.n_agencies + agencies
+    order = np.argsort(pair, kind="stable")
+    pair = pair[order]
+    last = order[np.concatenate((pair[1:] != pair[:-1], [True]))]
+    np.add.at(model.pop.professionals_met, users[last], new[last])
 
 
 def deliver(model: PartnershipModel) -> None:
-    """Deliver this week's services: ongoing packages, new starts, reviews of joint cases, and
-    their cost to each funder.
+    """Deliver this week's services.
+
+    New starts, ongoing packages, reviews of joint cases, and their cost to each funder.
     """
-    pop = model.pop
+    pop, s = model.pop, model.staff
     start_packages(model)
     rows = model.active
     home = rows[~pop.in_hospital[rows]]
-    served = pop.stage[home] == SERVED
-    self_funded = pop.funder[home] == model.SELF
-    u_idx, d_idx = np.nonzero(served & ~self_funded)
-    users, doms = home[u_idx], d_idx
-    agencies = pop.resp[users, doms]
-    delivered = np.ones(users.size, bool)
+    served = pop.stage.take(home, axis=0) == SERVED
+    self_funded = pop.funder.take(home, axis=0) == model.SELF
+    local = (served & ~self_funded).ravel().nonzero()[0]  # cells of the [home, 4] block
+    users, doms = split(local)
+    users = home[users]
+    cell = cells(users, doms)
+    agencies = pop.resp.ravel()[cell]
+    hours = pop.hours.ravel()[cell]
     cap = model.casework_capacity()
-    demand = np.bincount(agencies, weights=pop.hours[users, doms], minlength=model.n_agencies)
-    share = np.divide(cap, demand, out=np.ones_like(cap), where=demand > 0)
-    short = share < 1.0
+    demand = np.bincount(agencies, weights=hours, minlength=model.n_agencies)
+    short = demand > cap
     if short.any():
-        delivered &= model.rng.random(users.size) < np.minimum(share, 1.0)[agencies]
+        share = cap / np.where(short, demand, 1.0)
+        delivered = (model.rng.random(users.size) < np.where(short, share, 1.0)[agencies])
+    else:
+        delivered = np.ones(users.size, bool)
     model.use_casework(np.minimum(demand, cap))
-    model.staff.caseload[:] = np.bincount(
-        np.maximum(pop.key[users, doms], 0), weights=pop.hours[users, doms] * (pop.key[users, doms] >= 0), minlength=model.staff.n
-    )
+    key = pop.key.ravel()[cell]
+    s.caseload[:] = np.bincount(np.maximum(key, 0), weights=hours * (key >= 0), minlength=s.n)
+    model.staff_changed()
 
-    # Reviews of joint cases.
-    review = delivered & (model.rng.random(users.size) < model.params.coordination.review_rate)
-    first = np.zeros(users.size, bool)
-    cand = np.flatnonzero(review)
-    _, first_idx = np.unique(users[cand], return_index=True)
-    first[cand[first_idx]] = True
-    if first.any():
+    # Reviews of joint cases: at most one per user (the first of its needs flagged).
+    review = (delivered & (model.rng.random(users.size) < model.params.coordination.review_rate)).nonzero()[0]
+    if review.size:
+        reviewed = users[review]
+        first = review[np.concatenate(([True], reviewed[1:] != reviewed[:-1]))]  # needs come sorted by user
         ok = coordinate(model, users[first], doms[first], agencies[first])
-        delivered[np.flatnonzero(first)[~ok]] = False
+        delivered[first[~ok]] = False
 
-    pop.met[home] = False
-    pop.met[users[delivered], doms[delivered]] = True
-    su, sd = np.nonzero(served & self_funded)
-    pop.met[home[su], sd] = True
-    _pay(model, users, doms)
+    # A need is met if delivered this week; self-funded needs always are.
+    met = served & self_funded
+    met.ravel()[local[delivered]] = True
+    put_rows(pop.met, home, met)
+    _pay(model, hours, agencies, pop.funder.ravel()[cell])
 
 
-def _pay(model: PartnershipModel, users: np.ndarray, doms: np.ndarray) -> None:
-    """Charge this week's package costs to each funder (an agency or the pool)."""
-    if users.size == 0:
+def _pay(model: PartnershipModel, hours: np.ndarray, agencies: np.ndarray, funder: np.ndarray) -> None:
+    """Charge this week's package costs to each funder (an agency or the pool).
+
+    Args:
+        model: the model.
+        hours: casework hours a week of each package.
+        agencies: the agency providing each package.
+        funder: who pays for each package: an agency, or ``model.POOL``.
+    """
+    if hours.size == 0:
         return
-    cost = community.weekly_cost(model, users, doms)
-    funder = model.pop.funder[users, doms]
-    from_pool = funder == model.POOL
-    pooled = cost[from_pool].sum()
+    cost = community.weekly_cost(model, hours, agencies)
+    by_funder = np.bincount(funder, weights=cost, minlength=model.POOL + 1)  # the pool is the last
+    pooled, by_agency = by_funder[model.POOL], by_funder[: model.POOL]
     model.pool_balance -= pooled
     model.pool_spend += pooled
     model.pool_spend_rate += 0.1 * (pooled - model.pool_spend_rate)
-    by_agency = np.bincount(funder[~from_pool], weights=cost[~from_pool], minlength=model.n_agencies)
     model.agency_balance -= by_agency
     model.agency_ytd_spend += by_agency
-    total = cost.sum()
+    total = float(by_funder.sum())
     model.money["spent"] += total
     model.week_spend = total

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 def bound(model: PartnershipModel) -> None:
     """Keep every culture within ``culture.flexibility`` of its norm and inside [0, 1]."""
     s, flex = model.staff, model.params.culture.flexibility
-    np.clip(s.culture, s.norm - flex, s.norm + flex, out=s.culture)
-    np.clip(s.culture, 0.0, 1.0, out=s.culture)
+    np.maximum(s.culture, np.maximum(s.norm - flex, 0.0), out=s.culture)
+    np.minimum(s.culture, np.minimum(s.norm + flex, 1.0), out=s.culture)
 
 
 def update(model: PartnershipModel) -> None:
@@ -41,14 +41,15 @@ def update(model: PartnershipModel) -> None:
     i, j, _, _ = model.events()
     if i.size == 0:
         return
-    ci, cj = s.culture[i].copy(), s.culture[j].copy()
-    np.add.at(s.culture, i, c.cowork_pull * (cj - ci))
-    np.add.at(s.culture, j, c.cowork_pull * (ci - cj))
+    # Each of the pair moves towards the other's culture as it was before this week's co-working.
+    gap = s.culture.take(j, axis=0) - s.culture.take(i, axis=0)
+    np.add.at(s.culture, np.concatenate((i, j)), c.cowork_pull * np.concatenate((gap, -gap)))
     bound(model)
-    for x, y in ((i, j), (j, i)):
-        col = s.profession[y]
-        np.add.at(s.understanding, (x, col), c.understanding_contact * (1.0 - s.understanding[x, col]))
-    np.clip(s.understanding, 0.0, 1.0, out=s.understanding)
+    # Each learns the other's profession's terms: i's understanding of j's, then j's of i's.
+    understanding, n_prof = s.understanding.ravel(), s.understanding.shape[1]
+    for cell in (i * n_prof + s.profession[j], j * n_prof + s.profession[i]):
+        np.add.at(understanding, cell, c.understanding_contact * (1.0 - understanding[cell]))
+    np.minimum(np.maximum(s.understanding, 0.0, out=s.understanding), 1.0, out=s.understanding)
 
 
 def train(model: PartnershipModel, rows: np.ndarray, hours: float) -> None:

@@ -17,9 +17,10 @@ every quarter from their budget week:
 Pressure is ``clip((overspend / budget - decisions.pressure_threshold) /
 decisions.pressure_threshold, 0, 1)`` on the year to date, where spending counts the agency's own
 packages and its net contributions to the pool (payments in, less what reviews return to it), and
-the agency's share of any pool surplus above the reserve counts as money it still has. Effort follows the performance regime:
-each statutory agency's joint weight is ``policy.joint_indicators`` (see assessment priorities,
-coordination effort, appraisal and the acute trust's discharge pressure).
+the agency's share of any pool surplus above the reserve counts as money it still has. Effort
+follows the performance regime: each statutory agency's joint weight is ``policy.joint_indicators``
+(see assessment priorities, coordination effort, appraisal and the acute trust's discharge
+pressure).
 
 Sources: Willis (000): two PCTs withdrawing £3m; Arnold (001): top-slicing of PCT budgets,
 separate performance regimes; Brereton & Clarke (002): budget-fixing processes and time-scales,
@@ -45,9 +46,8 @@ def update_pressure(model: PartnershipModel) -> None:
     """Recompute each agency's financial pressure from its year-to-date accounts."""
     d = model.params.decisions
     surplus = max(model.pool_balance - RESERVE_WEEKS * model.pool_spend_rate, 0.0)
-    stakes = np.array([_stake(model, a) for a in range(model.n_agencies)])
     over = np.divide(
-        model.agency_ytd_spend - model.agency_ytd_alloc - stakes * surplus,
+        model.agency_ytd_spend - model.agency_ytd_alloc - _stakes(model) * surplus,
         model.agency_budget,
         out=np.zeros(model.n_agencies),
         where=model.agency_budget > 0,
@@ -64,10 +64,15 @@ def set_budget(model: PartnershipModel, agency: Agency) -> None:
     model.agency_pool_stake[a] = 0.0
 
 
-def _stake(model: PartnershipModel, a: int) -> float:
+def _stakes(model: PartnershipModel) -> np.ndarray:
+    """Each agency's share of the pool: its budget, as far as it still pays in, over the members'."""
     weights = model.agency_budget * model.agency_pool_factor * model.agency_is_pool_member
     total = weights.sum()
-    return float(weights[a] / total) if total > 0 else 0.0
+    return weights / total if total > 0 else np.zeros_like(weights)
+
+
+def _stake(model: PartnershipModel, a: int) -> float:
+    return float(_stakes(model)[a])
 
 
 def review_pool(model: PartnershipModel, agency: Agency) -> None:
@@ -92,8 +97,9 @@ def review_pool(model: PartnershipModel, agency: Agency) -> None:
 
 
 def withdraw(model: PartnershipModel, a: int, share: float) -> float:
-    """Agency ``a`` takes back ``share`` of what it paid into the pool this financial year, and
-    pays in that much less from now on; trust in it shatters.
+    """Agency ``a`` takes back ``share`` of what it paid into the pool this financial year.
+
+    It pays in that much less from now on, and trust in it shatters.
 
     Args:
         model: the model.

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import DECLINED, FUND, HEALTH, PERSONAL, SERVED, SERVICE
+from sim.population import DECLINED, FUND, HEALTH, PERSONAL, SERVED, SERVICE, any_domain, cells, needs_where
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 def pay_instalments(model: PartnershipModel) -> None:
     """Pay each agency its weekly budget instalment, the pool members' share into the pool."""
     weekly = model.agency_budget / 52.0
-    to_pool = weekly * model.policy.pooled_budget_share * model.agency_pool_factor * model.agency_is_pool_member
+    to_pool = weekly * model.policy.pooled_budget_share * model.agency_pool_factor
+    to_pool *= model.agency_is_pool_member
     model.agency_balance += weekly - to_pool
     model.pool_balance += to_pool.sum()
     model.agency_pool_stake += to_pool
@@ -54,60 +55,61 @@ def pay_instalments(model: PartnershipModel) -> None:
 
 def is_joint(model: PartnershipModel, users: np.ndarray) -> np.ndarray:
     """Whether each user has needs held by both a primary care trust and a council."""
-    resp = model.pop.resp[users]
-    valid = resp >= 0
-    sector = model.agency_sector_code[np.maximum(resp, 0)]
-    pct = (valid & (sector == model.SECTOR_CODE["pct"])).any(axis=1)
-    council = (valid & (sector == model.SECTOR_CODE["council"])).any(axis=1)
-    return pct & council
+    resp = model.pop.resp.take(users, axis=0)
+    sector = np.append(model.agency_sector_code, -1)[resp]  # a need without agency (-1) reads -1
+    return any_domain(sector == model.SECTOR_CODE["pct"]) & any_domain(sector == model.SECTOR_CODE["council"])
 
 
 def fund(model: PartnershipModel) -> None:
     """Decide funding for every need awaiting it."""
     pop, rng, f = model.pop, model.rng, model.params.funding
     rows = model.active
-    u_idx, d_idx = np.nonzero(pop.stage[rows] == FUND)
-    if u_idx.size == 0:
+    users, doms = needs_where(rows, pop.stage.take(rows, axis=0) == FUND)
+    if users.size == 0:
         return
-    users, doms = rows[u_idx], d_idx
-    agencies = pop.resp[users, doms]
-    statutory = model.agency_statutory[agencies]
+    cell = cells(users, doms)
+    agencies = pop.resp.ravel()[cell]
+    stage, funder = pop.stage.ravel(), pop.funder.ravel()
 
     # Voluntary and community partners: own grants.
-    _approve(model, users[~statutory], doms[~statutory], agencies[~statutory])
-    users, doms, agencies = users[statutory], doms[statutory], agencies[statutory]
+    statutory = model.agency_statutory[agencies]
+    if not statutory.all():
+        _approve(model, users[~statutory], cell[~statutory], agencies[~statutory])
+        users, doms, cell, agencies = users[statutory], doms[statutory], cell[statutory], agencies[statutory]
 
     # Means test for council care.
     charged = model.agency_sector_council[agencies] & pop.means[users]
-    decline = charged & (rng.random(users.size) < model.params.population.decline_if_charged)
-    pop.stage[users[decline], doms[decline]] = DECLINED
-    model.trace(users[decline], "declined charged care", agencies[decline])
-    pays = charged & ~decline
-    pop.stage[users[pays], doms[pays]] = SERVED
-    pop.funder[users[pays], doms[pays]] = model.SELF
-    model.trace(users[pays], "pays for own care", agencies[pays])
-    keep = ~charged
-    users, doms, agencies = users[keep], doms[keep], agencies[keep]
+    if charged.any():
+        decline = charged & (rng.random(users.size) < model.params.population.decline_if_charged)
+        pays = charged & ~decline
+        stage[cell[decline]] = DECLINED
+        stage[cell[pays]] = SERVED
+        funder[cell[pays]] = model.SELF
+        model.trace(users, "declined charged care", agencies, where=decline)
+        model.trace(users, "pays for own care", agencies, where=pays)
+        keep = ~charged
+        users, doms, cell, agencies = users[keep], doms[keep], cell[keep], agencies[keep]
 
     joint = is_joint(model, users)
     pooled = joint & (model.pool_balance > 0) & (model.policy.pooled_budget_share > 0)
     if pooled.any():
-        pop.funder[users[pooled], doms[pooled]] = model.POOL
-        pop.stage[users[pooled], doms[pooled]] = SERVICE
-        model.trace(users[pooled], "funded from the pooled budget", agencies[pooled])
+        funder[cell[pooled]] = model.POOL
+        stage[cell[pooled]] = SERVICE
+        model.trace(users, "funded from the pooled budget", agencies, where=pooled)
     negotiate = joint & ~pooled & (doms == PERSONAL)
-    single = ~pooled & ~negotiate
+    single = (~pooled & ~negotiate).nonzero()[0]
     pressure = model.agency_pressure[agencies[single]]
-    ok = rng.random(single.sum()) < 1.0 - f.over_budget_refusal * pressure
-    _approve(model, users[single][ok], doms[single][ok], agencies[single][ok])
+    ok = single[rng.random(single.size) < 1.0 - f.over_budget_refusal * pressure]
+    _approve(model, users[ok], cell[ok], agencies[ok])
     _negotiate(model, users[negotiate])
 
 
-def _approve(model: PartnershipModel, users, doms, funders) -> None:
+def _approve(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, funders: np.ndarray) -> None:
+    """Fund the needs ``cell`` (of ``users``) by ``funders``: they now await service."""
     if users.size == 0:
         return
-    model.pop.funder[users, doms] = funders
-    model.pop.stage[users, doms] = SERVICE
+    model.pop.funder.ravel()[cell] = funders
+    model.pop.stage.ravel()[cell] = SERVICE
     model.trace(users, "funding agreed", funders)
 
 
@@ -128,14 +130,15 @@ def _negotiate(model: PartnershipModel, users: np.ndarray) -> None:
     )
     agree = model.rng.random(users.size) < p
     pop.dispute_weeks[users[~agree]] += 1
-    model.counters["disputes_week"] += int((~agree).sum())
-    model.trace(users[~agree], "agencies dispute who pays", council[~agree])
+    model.counters["disputes_week"] += users.size - int(np.count_nonzero(agree))
+    model.trace(users, "agencies dispute who pays", council, where=~agree)
     if not agree.any():
         return
     done, c, h = users[agree], council[agree], pct[agree]
     shifted = model.agency_pressure[c] > model.agency_pressure[h]
-    _approve(model, done, np.full(done.size, PERSONAL), np.where(shifted, h, c))
+    _approve(model, done, cells(done, PERSONAL), np.where(shifted, h, c))
     quick = pop.dispute_weeks[done] <= 4
-    i = model.staff_for(done, PERSONAL, c)
-    j = model.staff_for(done, HEALTH, h)
-    model.record_pairs(i, j, quick, done)
+    # The council's key professional for personal care, and the PCT's for health.
+    doms = np.repeat((PERSONAL, HEALTH), done.size)
+    both = model.staff_for(np.concatenate((done, done)), doms, np.concatenate((c, h)))
+    model.record_pairs(both[: done.size], both[done.size :], quick, done)

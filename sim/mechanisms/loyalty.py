@@ -10,8 +10,8 @@ Moves towards the partnership with:
 
 Moves back with:
 - pay resentment: in a week with a joint contact with a better-paid partner in a comparable
-  front-line job, resentment ``r`` is the largest pay gap met; ``L -= loyalty.resentment * r * (1 - loyalty.no_detriment_relief
-  * no_detriment) * L``;
+  front-line job, resentment ``r`` is the largest pay gap met;
+  ``L -= loyalty.resentment * r * (1 - loyalty.no_detriment_relief * no_detriment) * L``;
 - overload: ``L -= loyalty.overload * L`` while overloaded (keyed caseload above 1.1 times the
   contracted casework hours, as found at the end of the previous week);
 - trust shocks: ``L -= loyalty.shock * share * L`` when pooled money is withdrawn.
@@ -41,11 +41,10 @@ def update(model: PartnershipModel) -> None:
     s.resentment[:] = 0.0
     s.successes[:] = 0.0
     if i.size:
-        np.add.at(s.successes, i[ok], 1.0)
-        np.add.at(s.successes, j[ok], 1.0)
-        for x, y in ((i, j), (j, i)):
-            gap = np.maximum(s.pay[y] - s.pay[x], 0.0) * (s.frontline[x] & s.frontline[y])
-            np.maximum.at(s.resentment, x, gap)
+        s.successes += np.bincount(np.concatenate((i[ok], j[ok])), minlength=s.n)
+        # Each of the pair resents the other's higher pay, if both have comparable front-line jobs.
+        gap = (s.pay[j] - s.pay[i]) * (s.frontline[i] & s.frontline[j])
+        np.maximum.at(s.resentment, np.concatenate((i, j)), np.maximum(np.concatenate((gap, -gap)), 0.0))
     relief = 1.0 - lp.no_detriment_relief * pol.no_detriment
     L = s.loyalty
     L += (1.0 - L) * (1.0 - (1.0 - lp.benefit) ** s.successes)
@@ -54,7 +53,7 @@ def update(model: PartnershipModel) -> None:
     L -= lp.overload * s.overloaded * L
     if model.week % 4 == 0:
         L += lp.appraisal * (model.agency_joint_weight[s.employer] - L)
-    np.clip(L, 0.0, 1.0, out=L)
+    np.minimum(np.maximum(L, 0.0, out=L), 1.0, out=L)  # into [0, 1]
 
 
 def shock(model: PartnershipModel, share: float) -> None:

@@ -51,22 +51,28 @@ def book(model: PartnershipModel) -> None:
     if is_meeting_week(model):
         present = s.in_post & ~s.sick
         for patch in range(model.geo.n_areas):
-            here = np.flatnonzero(present & (s.patch == patch))
+            here = (present & (s.patch == patch)).nonzero()[0]
             if model.policy.meeting_attendance == "targeted":
                 here = here[s.problem[here] > 0]
                 noise = model.rng.random(here.size)
                 here = here[np.lexsort((noise, -s.problem[here]))][: m.targeted_size]
             if here.size:
                 model.meeting_rooms.append(here)
-                s.contact[np.ix_(here, np.unique(s.employer[here]))] = True
-                model.spend_partnership_hours(here, m.hours)
+                s.contact[here] |= _present(s.employer[here], model.n_agencies)  # they meet each agency there
                 model.week_meeting_hours += m.hours * here.size
+        if model.meeting_rooms:
+            model.spend_partnership_hours(np.concatenate(model.meeting_rooms), m.hours)
     if is_training_week(model):
-        rows = np.flatnonzero(s.in_post)
+        rows = s.in_post.nonzero()[0]
         model.spend_partnership_hours(rows, model.policy.joint_training_hours)
         model.week_training_hours = model.policy.joint_training_hours * rows.size
     else:
         model.week_training_hours = 0.0
+
+
+def _present(values: np.ndarray, n: int) -> np.ndarray:
+    """Mask of length ``n``: which of 0..n-1 occur in ``values`` (the agencies or professions in a room)."""
+    return np.bincount(values, minlength=n) > 0
 
 
 def hold(model: PartnershipModel) -> None:
@@ -74,17 +80,17 @@ def hold(model: PartnershipModel) -> None:
     s, m = model.staff, model.params.meetings
     for room in model.meeting_rooms:
         f = 1.0 - room.size / m.airtime_capacity
-        agencies = np.unique(s.employer[room])
-        professions = np.unique(s.profession[room])
-        T = s.trust[np.ix_(room, agencies)]
-        T += m.trust_gain * f * np.where(f > 0, 1.0 - T, T)
-        s.trust[np.ix_(room, agencies)] = np.clip(T, 0.0, 1.0)
-        U = s.understanding[np.ix_(room, professions)]
-        U += m.understanding_gain * f * np.where(f > 0, 1.0 - U, U)
-        s.understanding[np.ix_(room, professions)] = np.clip(U, 0.0, 1.0)
+        # Trust in every agency in the room, and understanding of every profession in the room.
+        for values, present, gain in (
+            (s.trust, _present(s.employer[room], s.trust.shape[1]), m.trust_gain),
+            (s.understanding, _present(s.profession[room], s.understanding.shape[1]), m.understanding_gain),
+        ):
+            old = values.take(room, axis=0)
+            new = np.clip(old + gain * f * np.where(f > 0, 1.0 - old, old), 0.0, 1.0)
+            values[room] = np.where(present, new, old)
         s.trust[room, s.employer[room]] = 1.0
         s.understanding[room, s.profession[room]] = 1.0
     if model.meeting_rooms:
         s.problem[:] = 0
     if is_training_week(model):
-        culture.train(model, np.flatnonzero(s.in_post), model.policy.joint_training_hours)
+        culture.train(model, s.in_post.nonzero()[0], model.policy.joint_training_hours)

@@ -9,8 +9,9 @@ Hospital: a patient becomes medically fit with weekly chance ``1 / outcomes.stay
 patient goes home when every need has its support in place (served, self-arranged or declined).
 Until then the bed-week is a delayed transfer of care, counted against the council when any
 council need is still pending, and otherwise against health (the primary care trust, or the
-voluntary and community partners when they hold a pending need). Under its own indicators (fast discharge) the acute trust sends a fit
-patient home anyway with weekly chance ``decisions.discharge_pressure * (1 - joint weight)``.
+voluntary and community partners when they hold a pending need). Under its own indicators (fast
+discharge) the acute trust sends a fit patient home anyway with weekly chance
+``decisions.discharge_pressure * (1 - joint weight)``.
 
 At home, the weekly chance of an emergency admission is
 
@@ -35,41 +36,66 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms import community
-from sim.population import ASSESS, DECLINED, HEALTH, LEFT_BADLY, LEFT_WELL, PERSONAL, SERVICE
+from sim.population import (
+    DECLINED,
+    DOMAINS,
+    HEALTH,
+    LEFT_BADLY,
+    LEFT_WELL,
+    PERSONAL,
+    any_domain,
+    domain_totals,
+    pending,
+    user_totals,
+)
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
 
 
-def met_share(model: PartnershipModel, users: np.ndarray) -> np.ndarray:
-    """Share of each user's need met this week, allowing for the fit of services."""
-    pop = model.pop
-    hours = pop.hours[users]
-    total = hours.sum(axis=1)
-    met = (hours * pop.met[users]).sum(axis=1) * community.fit(model)
-    return np.divide(met, total, out=np.ones_like(total), where=total > 0)
+def met_share(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray) -> np.ndarray:
+    """Share of each user's need met this week, allowing for the fit of services.
+
+    Args:
+        model: the model.
+        hours: ``[users, 4]`` hours of each need (0 = no need).
+        met_hours: ``[users, 4]`` the hours of the needs met this week (0 where not met).
+
+    Returns:
+        One share per user; 1 for a user with no need.
+    """
+    total = user_totals(hours)
+    done = user_totals(met_hours) * community.fit(model)
+    return np.divide(done, total, out=np.ones_like(total), where=total > 0)
 
 
 def update(model: PartnershipModel) -> None:
     """Apply this week's well-being, hospital, readmission and leaving outcomes."""
     pop, o, rng, week = model.pop, model.params.outcomes, model.rng, model.week
     rows = model.active
-    pop.weeks_waited[rows[pop.waiting(rows)]] += 1
+    pop.weeks_waited[rows[any_domain(pending(pop.stage.take(rows, axis=0)))]] += 1
 
-    home = rows[~pop.in_hospital[rows]]
-    m = met_share(model, home)
+    in_hospital = pop.in_hospital[rows]
+    home, patients = rows[~in_hospital], rows[in_hospital]
+    hours = pop.hours.take(home, axis=0)
+    met = pop.met.take(home, axis=0)
+    met_hours = hours * met
+    m = met_share(model, hours, met_hours)
     w = pop.wellbeing[home]
-    pop.wellbeing[home] = np.clip(w + o.wellbeing_gain * m * (1 - w) - o.wellbeing_loss * (1 - m) * w, 0.0, 1.0)
-    pop.wellbeing[rows] = np.clip(pop.wellbeing[rows], 0.0, 1.0)
-    model.week_unmet = _unmet_by_domain(model, home, m)
+    w = w + o.wellbeing_gain * m * (1 - w) - o.wellbeing_loss * (1 - m) * w
+    pop.wellbeing[home] = np.minimum(np.maximum(w, 0.0), 1.0)
+    # (Patients' well-being does not change here, but a failed coordination may have lowered it.)
+    pop.wellbeing[patients] = np.minimum(np.maximum(pop.wellbeing[patients], 0.0), 1.0)
+    model.week_unmet = _unmet_by_domain(model, hours, met_hours)
 
-    _hospital(model, rows[pop.in_hospital[rows]])
+    _hospital(model, patients)
 
-    core_unmet = ((pop.hours[home][:, [HEALTH, PERSONAL]] > 0) & ~pop.met[home][:, [HEALTH, PERSONAL]]).any(axis=1)
+    # A health or personal care need not met this week.
+    core_unmet = (hours[:, HEALTH] > met_hours[:, HEALTH]) | (hours[:, PERSONAL] > met_hours[:, PERSONAL])
     recent = week - pop.last_discharge[home] <= o.readmission_window
     hazard = o.admission_base * pop.severity[home] * np.where(core_unmet, o.unsupported_factor, 1.0)
     hazard *= np.where(recent, o.post_discharge_factor, 1.0)
-    admit = rng.random(home.size) < np.minimum(hazard, 1.0)
+    admit = rng.random(home.size) < hazard
     admitted = home[admit]
     pop.in_hospital[admitted] = True
     pop.fit[admitted] = False
@@ -80,9 +106,12 @@ def update(model: PartnershipModel) -> None:
     model.trace(admitted, "admitted to hospital", model.acute.index)
     model.trace(readmit, "readmitted within the window after discharge", model.acute.index)
 
+    # Leaving, for those still at home: every need they accepted help for met (a declined need
+    # stays unmet but does not hold them), or badly.
+    all_met = ~any_domain((hours > met_hours) & (pop.stage.take(home, axis=0) != DECLINED))
     stay = ~admit
-    home, w = home[stay], pop.wellbeing[home[stay]]
-    all_met = ((pop.hours[home] == 0) | pop.met[home] | (pop.stage[home] == DECLINED)).all(axis=1)
+    home, all_met = home[stay], all_met[stay]
+    w = pop.wellbeing[home]
     well = all_met & (rng.random(home.size) < o.leave_well)
     badly = ~well & (rng.random(home.size) < o.leave_badly * (1 - w) ** 2)
     _leave(model, home[well], LEFT_WELL, "needs met: no longer needs services")
@@ -95,35 +124,43 @@ def _hospital(model: PartnershipModel, patients: np.ndarray) -> None:
     becomes_fit = ~pop.fit[patients] & (rng.random(patients.size) < 1.0 / o.stay_weeks)
     pop.fit[patients[becomes_fit]] = True
     fit = patients[pop.fit[patients]]
-    stage = pop.stage[fit]
-    pending = (stage >= ASSESS) & (stage <= SERVICE)
-    ready = ~pending.any(axis=1)
+    waiting = pending(pop.stage.take(fit, axis=0))
+    ready = ~any_domain(waiting)
     jw = model.agency_joint_weight[model.acute.index]
     early = ~ready & (rng.random(fit.size) < model.params.decisions.discharge_pressure * (1.0 - jw))
     go = ready | early
     delayed = fit[~go]
-    council_side = model.agency_sector_council[np.maximum(pop.resp[delayed], 0)] & pending[~go]
-    model.counters["delayed_council_week"] += int(council_side.any(axis=1).sum())
-    model.counters["delayed_health_week"] += int((~council_side.any(axis=1)).sum())
+    council = model.agency_sector_council[np.maximum(pop.resp.take(delayed, axis=0), 0)]
+    council_side = int(np.count_nonzero(any_domain(council & waiting[~go])))
+    model.counters["delayed_council_week"] += council_side
+    model.counters["delayed_health_week"] += delayed.size - council_side
     out = fit[go]
     pop.in_hospital[out] = False
     pop.fit[out] = False
     pop.last_discharge[out] = model.week
     model.counters["discharges_week"] += out.size
-    model.counters["unsupported_discharges_week"] += int(early.sum())
-    model.trace(fit[ready], "discharged home with support in place", model.acute.index)
-    model.trace(fit[early], "discharged home before support was in place", model.acute.index)
+    model.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
+    model.trace(fit, "discharged home with support in place", model.acute.index, where=ready)
+    model.trace(fit, "discharged home before support was in place", model.acute.index, where=early)
 
 
-def _unmet_by_domain(model: PartnershipModel, home: np.ndarray, m: np.ndarray) -> dict:
-    pop = model.pop
-    hours = pop.hours[home]
-    fit = community.fit(model)
-    met = hours * pop.met[home] * fit
-    total = hours.sum(axis=0)
-    out = {"all": float(1.0 - met.sum() / hours.sum()) if hours.sum() > 0 else 0.0}
-    for d, name in enumerate(("health", "personal_care", "practical", "social")):
-        out[name] = float(1.0 - met[:, d].sum() / total[d]) if total[d] > 0 else 0.0
+def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray) -> dict:
+    """Share of need unmet this week by users at home, overall and by domain.
+
+    Args:
+        model: the model.
+        hours: ``[users at home, 4]`` hours of each need.
+        met_hours: ``[users at home, 4]`` the hours of the needs met (0 where not met).
+
+    Returns:
+        ``{"all": ..., "health": ..., ...}``; 0 where there is no need.
+    """
+    total = domain_totals(hours)
+    done = domain_totals(met_hours) * community.fit(model)
+    all_hours = total.sum()
+    out = {"all": float(1.0 - done.sum() / all_hours) if all_hours > 0 else 0.0}
+    for d, name in enumerate(DOMAINS):
+        out[name] = float(1.0 - done[d] / total[d]) if total[d] > 0 else 0.0
     return out
 
 

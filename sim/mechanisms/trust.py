@@ -33,27 +33,29 @@ def update(model: PartnershipModel) -> None:
     """Apply this week's joint-case events and the decay of trust without contact."""
     s, t = model.staff, model.params.trust
     i, j, ok, _ = model.events()
+    trust, contact = s.trust.ravel(), s.contact.ravel()
     if i.size:
+        n_ag = s.trust.shape[1]
         ai, aj = s.employer[i], s.employer[j]
-        for x, b in ((i, aj), (j, ai)):
-            cur = s.trust[x, b]
-            delta = np.where(ok, t.gain * (1.0 - cur), -t.loss * cur)
-            np.add.at(s.trust, (x, b), delta)
-            s.contact[x, b] = True
-    no_contact = ~s.contact
-    s.trust += no_contact * t.decay * (t.neutral - s.trust)
-    np.clip(s.trust, 0.0, 1.0, out=s.trust)
-    s.trust[np.arange(s.n), s.employer] = 1.0
+        for cell in (i * n_ag + aj, j * n_ag + ai):  # i's trust in j's agency, and j's in i's
+            cur = trust[cell]
+            np.add.at(trust, cell, np.where(ok, t.gain * (1.0 - cur), -t.loss * cur))
+            contact[cell] = True
+    s.trust += ~s.contact * (t.decay * (t.neutral - s.trust))
+    np.minimum(np.maximum(s.trust, 0.0, out=s.trust), 1.0, out=s.trust)  # into [0, 1]
+    trust[s.own] = 1.0
 
 
 def shatter(model: PartnershipModel, agency: int, share: float) -> None:
-    """Pooled money withdrawn or misused: every other agency's staff lose ``trust.shatter * share``
-    of their trust in ``agency``, and everyone loses ``trust.spillover`` of that in the other pool
-    members too (if one partner can walk away with the money, so can any).
+    """Pooled money withdrawn or misused by ``agency``: trust in it shatters.
+
+    Every other agency's staff lose ``trust.shatter * share`` of their trust in ``agency``, and
+    everyone loses ``trust.spillover`` of that in the other pool members too (if one partner can
+    walk away with the money, so can any).
     """
     s, t = model.staff, model.params.trust
     members = np.flatnonzero(model.agency_is_pool_member)
     s.trust[:, members] *= 1.0 - t.shatter * share * t.spillover
     others = s.employer != agency
     s.trust[others, agency] *= (1.0 - t.shatter * share) / (1.0 - t.shatter * share * t.spillover + 1e-12)
-    s.trust[np.arange(s.n), s.employer] = 1.0
+    s.trust.ravel()[s.own] = 1.0

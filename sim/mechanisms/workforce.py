@@ -1,5 +1,6 @@
-"""The workforce's week: hours, sickness, vacancies and morale (capacity side of mechanisms 4
-and 8).
+"""The workforce's week: hours, sickness, vacancies and morale.
+
+This is the capacity side of mechanisms 4 and 8.
 
 Each professional works ``workforce.hours`` a week; ``policy.dedicated_time`` of it is protected
 partnership time, and ``workforce.casework_share`` of the rest is casework (the remainder is
@@ -31,27 +32,29 @@ if TYPE_CHECKING:
 def plan_week(model: PartnershipModel) -> None:
     """Fill vacancies, draw sickness and set this week's casework and partnership hours."""
     s, w, pol = model.staff, model.params.workforce, model.policy
-    refill = np.flatnonzero(~s.in_post & (s.vacant_until <= model.week))
-    for row in refill:
-        model.hire(int(row))
+    model.hire((~s.in_post & (s.vacant_until <= model.week)).nonzero()[0])
     s.sick = s.in_post & (model.rng.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale))
     working = s.in_post & ~s.sick
     s.partnership = working * pol.dedicated_time * w.hours
     s.free = working * s.contracted
     s.contact[:] = False
     model.week_partnership_hours = 0.0
+    model.staff_changed()
 
 
 def reserve_new_work(model: PartnershipModel) -> None:
-    """Split each agency's casework hours between ongoing packages and new work (assessments and
-    starts), keeping at least ``workforce.reserved_share`` for new work.
+    """Split each agency's casework hours between ongoing packages and new work.
+
+    New work is assessments and new starts; it keeps at least ``workforce.reserved_share`` of the
+    agency's casework hours.
     """
     pop = model.pop
     rows = model.active
     home = rows[~pop.in_hospital[rows]]
-    served = (pop.stage[home] == SERVED) & (pop.funder[home] != model.SELF)
-    u, d = np.nonzero(served)
-    demand = np.bincount(pop.resp[home[u], d], weights=pop.hours[home[u], d], minlength=model.n_agencies)
+    served = (pop.stage.take(home, axis=0) == SERVED) & (pop.funder.take(home, axis=0) != model.SELF)
+    resp = np.where(served, pop.resp.take(home, axis=0), model.n_agencies)  # n_agencies: not counted
+    hours = pop.hours.take(home, axis=0)
+    demand = np.bincount(resp.ravel(), weights=hours.ravel(), minlength=model.n_agencies + 1)[:-1]
     cap = model.casework_capacity()
     model.new_hours = np.maximum(cap - demand, model.params.workforce.reserved_share * cap)
 
@@ -64,7 +67,7 @@ def update_morale(model: PartnershipModel) -> None:
     s.morale += w.morale_recovery * (1 - s.morale)
     s.morale -= s.overloaded * w.overload_morale_loss
     s.morale -= np.minimum(w.resentment_morale_loss * s.resentment * relief, 1.0) * s.morale
-    np.clip(s.morale, 0.0, 1.0, out=s.morale)
+    np.minimum(np.maximum(s.morale, 0.0, out=s.morale), 1.0, out=s.morale)  # into [0, 1]
     p_leave = w.turnover_base + w.turnover_low_morale * (1 - s.morale)
     leavers = np.flatnonzero(s.in_post & (model.rng.random(s.n) < p_leave))
     leave(model, leavers)
