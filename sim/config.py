@@ -250,8 +250,8 @@ class MeetingParams:
 class DecisionParams:
     """Mechanism 10: agencies' budgets, pool withdrawal and priorities."""
 
-    pressure_threshold: float = p(0.03, 0, 1, "overspend, as a share of the annual budget, that counts as financial pressure")
-    withdraw_base: float = p(0.3, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws")
+    pressure_threshold: float = p(0.05, 0, 1, "overspend, as a share of the annual budget, that counts as financial pressure")
+    withdraw_base: float = p(0.1, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws")
     withdraw_share: float = p(0.5, 0, 1, "share of its pooled money an agency takes back when it withdraws")
     budget_growth: float = p(0.02, -1, 1, "yearly budget growth")
     discharge_pressure: float = p(0.5, 0, 1, "weekly chance the acute trust discharges a fit patient before support is in place, under own indicators only")

@@ -256,19 +256,27 @@ class PartnershipModel(mesa.Model):
         self.agency_budget = 52.0 * weekly * self.params.funding.budget_headroom
 
     def _pool_established(self, rows: np.ndarray) -> None:
-        """Under a pool, the established joint caseload is paid from the pool from the start.
+        """Under a pool, part of the established joint caseload is paid from the pool from the start.
 
-        The partners pooled the budgets that paid for it.
+        The partners pooled the budgets that paid for it: joint users, in random order, move to
+        the pool for as long as their packages fit in the weekly contributions, so the pool
+        starts neither overcommitted nor idle.
         """
-        if self.policy.pooled_budget_share <= 0:
+        share = self.policy.pooled_budget_share
+        if share <= 0:
             return
-        from sim.mechanisms import funding
+        from sim.mechanisms import community, funding
 
         joint = rows[funding.is_joint(self, rows)]
+        joint = joint[self.rng.permutation(joint.size)]
         funder = self.pop.funder[joint]
         statutory = (funder >= 0) & (funder < self.n_agencies)
         statutory &= self.agency_statutory[np.clip(funder, 0, self.n_agencies - 1)]
-        self.pop.funder[joint] = np.where(statutory, self.POOL, funder)
+        hours = np.where(statutory, self.pop.hours[joint], 0.0)
+        cost = community.weekly_cost(self, hours, np.clip(funder, 0, self.n_agencies - 1)).sum(axis=1)
+        weekly_in = share * (self.agency_budget * self.agency_is_pool_member).sum() / 52.0
+        take = np.cumsum(cost) <= weekly_in
+        self.pop.funder[joint[take]] = np.where(statutory[take], self.POOL, funder[take])
 
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
