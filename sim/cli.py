@@ -283,7 +283,8 @@ def app(composed: DictConfig) -> dict | None:
             raise
         # One job's failure must not cost the others: record it and let the sweep go on.
         sweep.record_failure(folder, err, overrides)
-        print(f"error in job #{hc.job.num} ({' '.join(overrides)}): {type(err).__name__}: {err}", file=sys.stderr)
+        where = f"job #{hc.job.num} ({' '.join(overrides)})"
+        print(f"error in {where}: {type(err).__name__}: {err}", file=sys.stderr)
         _failures.append(str(err))
         return None
     summary["config_hash"] = sweep.config_hash(to_dict(cfg))

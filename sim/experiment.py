@@ -30,8 +30,11 @@ def derive_seed(base_seed: int, replicate: int) -> int:
 
 
 def design_runs(design: str, n: int, n_levers: int) -> int:
-    """Number of runs of a sampled design: Saltelli's N(D + 2) for first and total Sobol indices,
-    N(D + 1) for N Morris trajectories, 1 otherwise."""
+    """Number of runs of a sampled design.
+
+    Saltelli's N(D + 2) for first and total Sobol indices, N(D + 1) for N Morris trajectories,
+    1 otherwise.
+    """
     if design == "sobol":
         return n * (n_levers + 2)
     if design == "morris":

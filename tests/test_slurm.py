@@ -56,7 +56,9 @@ def _outcomes(sweep_dir: Path) -> pd.DataFrame:
 def test_slurm_sweep_gives_the_same_results_table_as_the_local_launcher(cluster, tmp_path):
     local = sweep(tmp_path / "local", "experiment=joint_indicators_smoke", cwd=tmp_path)
     assert local.returncode == 0, local.stderr[-2000:]
-    slurm = sweep(tmp_path / "slurm", "experiment=joint_indicators_smoke", "hydra/launcher=slurm", cwd=tmp_path)
+    slurm = sweep(
+        tmp_path / "slurm", "experiment=joint_indicators_smoke", "hydra/launcher=slurm", cwd=tmp_path
+    )
     assert slurm.returncode == 0, slurm.stderr[-2000:]
     assert list((tmp_path / "slurm" / ".submitit").iterdir()), "the jobs did not go through SLURM"
     a, b = _outcomes(tmp_path / "local"), _outcomes(tmp_path / "slurm")

@@ -76,7 +76,7 @@ class _Settled:
     def results(self):
         try:
             return self.job.results()
-        except Exception as err:  # noqa: BLE001 - any way a job can fail to come back
+        except Exception as err:
             return [_Lost(self.job, err)]
 
 
@@ -93,10 +93,9 @@ def _record_lost(sweep_dir: Path, num: int, overrides: list[str], lost: _Lost) -
     if folder is None:
         folder = sweep_dir / f"unstarted_{num}"
     if not (folder / ERROR).exists() and not (folder / "summary.json").exists():
-        reason = RuntimeError(
-            f"SLURM job {lost.job_id} did not complete (state {lost.state}): "
-            f"{str(lost.error).strip().splitlines()[0] if str(lost.error).strip() else type(lost.error).__name__}"
-        )
+        text = str(lost.error).strip()
+        detail = text.splitlines()[0] if text else type(lost.error).__name__
+        reason = RuntimeError(f"SLURM job {lost.job_id} did not complete (state {lost.state}): {detail}")
         record_failure(folder, reason, overrides)
         print(f"error in job #{num} ({' '.join(overrides)}): {reason}", file=sys.stderr, flush=True)
     ret = JobReturn()
