@@ -58,7 +58,7 @@ venv_ok() {
 INSTALLED='
 import importlib.metadata, importlib.util
 importlib.metadata.version("partnersim")
-assert all(importlib.util.find_spec(m) for m in ("hydra", "mesa", "pytest", "pyarrow", "matplotlib"))
+assert all(importlib.util.find_spec(m) for m in ("hydra", "mesa", "pytest", "pyarrow", "matplotlib", "solara", "playwright"))
 '
 
 fingerprint() {
@@ -84,8 +84,16 @@ if ! venv_ok; then
     fi
 fi
 
+# The browser app's JavaScript and CSS, from the npm registry, so that partnersim-app works
+# offline. Quick when they are in place; without npm the rest of the setup still works.
+web_assets() {
+    scripts/install-web-assets.sh "$PWD/$VENV" \
+        || say "warning: partnersim-app needs the internet until scripts/install-web-assets.sh succeeds (it needs npm once)"
+}
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] \
     && [ -x "$VENV/bin/partnersim" ] && "$VENV/bin/python" -c "$INSTALLED" >/dev/null 2>&1; then
+    web_assets
     exit 0
 fi
 
@@ -95,5 +103,6 @@ say "installing partnersim and its dependencies into $VENV (a few minutes the fi
 # hydra_plugins/ (it scans that namespace package by folder).
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     --config-settings editable_mode=compat -e '.[test]'
+web_assets
 fingerprint >"$STAMP"
-say "ready: .venv/bin/partnersim runs the model, .venv/bin/python -m pytest runs the tests"
+say "ready: .venv/bin/partnersim runs the model, .venv/bin/partnersim-app the teaching app, .venv/bin/python -m pytest the tests"

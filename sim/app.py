@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import typing
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -128,19 +129,19 @@ def lever_input(lever: dataclasses.Field, value: Any) -> dict[str, Any]:
     }
 
 
-def model_params(model: PartnershipModel, preset: str) -> dict[str, Any]:
+def model_params(model: AppModel) -> dict[str, Any]:
     """SolaraViz's ``model_params``: the preset (fixed), the seed and every lever at the model's value.
 
     Args:
-        model: the model the session starts with (its configuration gives the starting values).
-        preset: the preset's name, passed unchanged to every model Reset builds.
+        model: the model the session starts with. Its preset is passed unchanged to every model
+            Reset builds; its configuration gives the inputs' starting values.
 
     Returns:
         The dict for SolaraViz.
     """
     policy = model.config.policy
     params: dict[str, Any] = {
-        "preset": preset,
+        "preset": model.preset,
         "lenient_seed": True,
         "seed": {"type": "InputText", "value": str(model.config.run.seed), "label": "seed"},
     }
@@ -374,7 +375,7 @@ def Session(preset: solara.Reactive[str]):
     SolaraViz(
         model,
         components=[],
-        model_params=model_params(first, preset.value),
+        model_params=model_params(first),
         name="partnersim",
         play_interval=PLAY_INTERVAL_MS,
     )
@@ -437,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # A classroom may be offline, and the app reports nothing anywhere.
     settings.telemetry.mixpanel_enable = False
+    # Served over http on this machine, Solara's cookies fall back to SameSite=Lax, as they should:
+    # its warning about that, once per browser tab, is only noise here.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     missing = missing_web_assets()
     if missing:
         print(

@@ -1,8 +1,9 @@
 """The views of the teaching app, as Vega-Lite charts built from a running model.
 
 Each function reads a :class:`sim.model.PartnershipModel` (its boundaries, users, staff, weekly
-table and the traced user's journey) and returns an Altair chart or a small table; nothing here
-changes the model. :mod:`sim.app` lays the views out in the browser.
+table and the traced user's journey) and returns a Vega-Lite spec (a dict, built with Altair) or
+the table behind it; nothing here changes the model. :mod:`sim.app` lays the views out in the
+browser.
 
 - :func:`map_chart`: the localities, with council and health boundaries and users waiting.
 - :func:`network_chart`: the professionals, coloured by agency, linked to counterparts in partner
@@ -94,7 +95,7 @@ def _spec(chart: alt.TopLevelMixin) -> dict:
 def _with_data(template: dict, **datasets: pd.DataFrame) -> dict:
     """A copy of a cached spec with this week's data in its named datasets.
 
-    Building a spec with Altair takes tens of milliseconds, filling in data well under one, so
+    Building a spec with Altair takes tens of milliseconds and filling in its data one or two, so
     each view's spec is built once for each shape it can take (:func:`functools.lru_cache`) and
     only its data change from week to week.
     """

@@ -1,0 +1,246 @@
+"""Benchmark the teaching app: how long one step takes with rendering.
+
+Run from the repository root::
+
+    python benchmarks/app.py                  # the default scenario, 260 steps, then the browser
+    python benchmarks/app.py --steps 52       # fewer steps
+    python benchmarks/app.py --scenario mrs_smith
+    python benchmarks/app.py --no-browser     # only the in-process measurements
+
+Two measurements of one press of the Step button:
+
+(a) in process: the app's session for the scenario (:func:`sim.app.Session` in Solara's
+    ``AppLayout``, as the server shows it) is rendered with ``solara.render`` and its Step button
+    clicked ``--steps`` times, from week 0. One click runs
+    Mesa's controller: the model's step, then every view re-rendered (the Vega-Lite specs of the
+    map, the network, the plots and, when traced, the journey) and the widgets updated. Its parts
+    are also timed alone: the model's step, and building the views' specs.
+(b) in the browser (Debian's Chromium through Playwright, when both are installed): the app is
+    started on a free port and Step is pressed ``--browser-steps`` times. For each press the time
+    until the page shows the new week, and until the map, the network and the plots have been
+    redrawn, is recorded (Mrs Smith's journey is left out: it stops changing when she leaves). This
+    includes the websocket round trip and Vega's drawing in the browser, timed by the page's own
+    clock. Solara's chart widget waits 100 ms after new data before it redraws (a debounce), which
+    the second figure includes.
+
+Target: (a), the median step with rendering, under 200 ms in the default scenario. This is a
+measurement, not a test: it prints the figures with PASS or FAIL and always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import ipyvuetify as v  # noqa: E402
+import solara  # noqa: E402
+
+from sim import app, app_views  # noqa: E402
+
+TARGET_MS = 200.0
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+def summary(name: str, seconds: list[float]) -> str:
+    """One line: median, 90th percentile and maximum, in milliseconds."""
+    ms = sorted(1000 * s for s in seconds)
+    p90 = ms[min(len(ms) - 1, int(0.9 * len(ms)))]
+    return f"{name:<46} {statistics.median(ms):8.1f} {p90:8.1f} {ms[-1]:8.1f} {len(ms):6d}"
+
+
+def header() -> str:
+    """The header of the table printed by :func:`summary`."""
+    line = f"{'measurement (ms per step)':<46} {'median':>8} {'p90':>8} {'max':>8} {'steps':>6}"
+    return line + "\n" + "-" * len(line)
+
+
+# ------------------------------------------------------------------------------ (a) in process
+def in_process(scenario: str, steps: int) -> dict[str, list[float]]:
+    """Click the page's Step button ``steps`` times in process; time the parts alone too."""
+    session = app.Session(solara.reactive(scenario))
+    with contextlib.redirect_stdout(io.StringIO()):  # solara prints portalled elements outside a server
+        _box, rc = solara.render(solara.AppLayout(children=[session]), handle_error=False)
+    step_button = rc.find(v.Btn, children=["Step"]).widget
+    clicks = []
+    for week in range(1, steps + 1):
+        t0 = time.perf_counter()
+        step_button.click()
+        clicks.append(time.perf_counter() - t0)
+        rc.find(children=[f"Week {week}"]).assert_single()
+    rc.close()
+
+    model = app.AppModel(preset=scenario)
+    model_steps, views = [], []
+    draw = [app_views.map_chart, app_views.network_chart, app_views.outcomes_chart]
+    if model.config.scenario.trace_user:
+        draw.append(app_views.journey_chart)
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        model.step()
+        t1 = time.perf_counter()
+        for view in draw:
+            view(model)
+        t2 = time.perf_counter()
+        model_steps.append(t1 - t0)
+        views.append(t2 - t1)
+    return {
+        "(a) Step clicked: model step + page re-rendered": clicks,
+        "    of which the model's step alone": model_steps,
+        "    of which the views' specs alone": views,
+    }
+
+
+# ------------------------------------------------------------------------------ (b) in the browser
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"the app did not answer at {url} within {timeout:.0f} s")
+
+
+# The charts whose data change every week (Mrs Smith's journey does not once she has left).
+WEEKLY_CHARTS = ".partnersim-map svg.marks, .partnersim-network svg.marks, .partnersim-plots svg.marks"
+
+# Presses Step in the page and resolves with the milliseconds until the week shown changes and
+# until each weekly chart has been drawn afresh, timed by the page's own clock (performance.now),
+# so that Playwright's own latency is not counted.
+PRESS_STEP = """async (selector) => {
+    const button = [...document.querySelectorAll('button')]
+        .find(b => b.innerText.trim().toUpperCase() === 'STEP');
+    const week = () => document.querySelector('.partnersim-week').innerText;
+    const before = week();
+    document.querySelectorAll(selector).forEach(s => s.dataset.old = '1');
+    const t0 = performance.now();
+    button.click();
+    let shown = null;
+    while (performance.now() - t0 < 10000) {
+        await new Promise(resolve => setTimeout(resolve, 2));
+        if (shown === null && week() !== before) shown = performance.now() - t0;
+        const svgs = [...document.querySelectorAll(selector)];
+        if (shown !== null && svgs.length === 3 && svgs.every(s => !s.dataset.old)) {
+            return [shown, performance.now() - t0];
+        }
+    }
+    throw new Error('the page did not update within 10 s');
+}"""
+
+
+def in_browser(scenario: str, steps: int) -> dict[str, list[float]]:
+    """Press Step ``steps`` times in Chromium; time until the week shows and the charts are redrawn."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.app", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    shown, drawn = [], []
+    try:
+        _wait_for(url, process)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(url)
+            page.get_by_text("Week 0", exact=True).wait_for(timeout=60_000)
+            if scenario != app.DEFAULT_PRESET:
+                page.locator(".partnersim-scenario .v-select").click()
+                page.get_by_role("option", name=scenario, exact=True).click()
+                page.locator(f".partnersim-{scenario}").wait_for()
+            page.wait_for_function(f"() => document.querySelectorAll('{WEEKLY_CHARTS}').length === 3")
+            page.wait_for_timeout(500)
+            for _ in range(steps):
+                week_ms, charts_ms = page.evaluate(PRESS_STEP, WEEKLY_CHARTS)
+                shown.append(week_ms / 1000)
+                drawn.append(charts_ms / 1000)
+            browser.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return {
+        "(b) browser: Step pressed until the week shows": shown,
+        "    until the map, network and plots are redrawn": drawn,
+    }
+
+
+def browser_available() -> str:
+    """Why the browser measurement cannot run, or "" if it can."""
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install playwright)"
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the measurements and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default=app.DEFAULT_PRESET, help="preset (default: baseline)")
+    parser.add_argument("--steps", type=int, default=260, help="steps in process (default 260)")
+    parser.add_argument("--browser-steps", type=int, default=40, help="steps in the browser (default 40)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser measurement")
+    args = parser.parse_args(argv)
+
+    results = in_process(args.scenario, args.steps)
+    why_not = "skipped (--no-browser)" if args.no_browser else browser_available()
+    if not why_not:
+        results.update(in_browser(args.scenario, args.browser_steps))
+
+    print(f"partnersim app, scenario {args.scenario}, from week 0")
+    print(header())
+    for name, seconds in results.items():
+        print(summary(name, seconds))
+    if why_not:
+        print(f"(b) browser: {why_not}")
+    median = 1000 * statistics.median(results["(a) Step clicked: model step + page re-rendered"])
+    verdict = "PASS" if median < TARGET_MS else "FAIL"
+    print(f"\nstep with rendering, median {median:.1f} ms, target < {TARGET_MS:.0f} ms: {verdict}")
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"solara {solara.__version__}, chromium {'yes' if shutil.which(CHROMIUM) else 'no'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
