@@ -91,7 +91,6 @@ class PartnershipModel(mesa.Model):
         self.week_unmet = {"all": 0.0}
         self.meeting_rooms: list[np.ndarray] = []
         self.pool_balance = 0.0
-        self.pool_spend = 0.0
         self.pool_spend_rate = 0.0
 
         g = self.params.geography

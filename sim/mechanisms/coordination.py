@@ -261,13 +261,12 @@ def _pay(model: PartnershipModel, hours: np.ndarray, agencies: np.ndarray, funde
         agencies: the agency providing each package.
         funder: who pays for each package: an agency, or ``model.POOL``.
     """
-    if hours.size == 0:
-        return
+    # No early return for a week without packages: its spend is 0, and the pool's spending rate
+    # decays towards it.
     cost = community.weekly_cost(model, hours, agencies)
     by_funder = np.bincount(funder, weights=cost, minlength=model.POOL + 1)  # the pool is the last
     pooled, by_agency = by_funder[model.POOL], by_funder[: model.POOL]
     model.pool_balance -= pooled
-    model.pool_spend += pooled
     model.pool_spend_rate += 0.1 * (pooled - model.pool_spend_rate)
     model.agency_balance -= by_agency
     model.agency_ytd_spend += by_agency
