@@ -61,7 +61,9 @@ class PolicyConfig:
     """The policy levers of MODEL.md (config group ``policy``)."""
 
     pooled_budget_share: float = p(0.0, 0, 1, "share of each statutory partner's budget paid into the pool")
-    coterminosity: float = p(0.44, 0, 1, "alignment of health and council boundaries (lever; the measured value is reported)")
+    coterminosity: float = p(
+        0.44, 0, 1, "alignment of health and council boundaries (lever; the measured value is reported)"
+    )
     shared_records: float = p(0.2, 0, 1, "how far information systems share records")
     joint_training_hours: float = p(0.0, 0, 40, "joint training per professional per month, hours")
     meeting_interval_weeks: int = p(4, 1, 52, "weeks between partnership meetings")
@@ -82,7 +84,9 @@ class ShockConfig:
     week: int = p(104, 0, None, "week the shock happens (0 = first recorded week)")
     kind: str = p("pool_withdrawal", doc="what happens", choices=SHOCK_KINDS)
     share: float = p(0.5, 0, 1, "size: share withdrawn, cut, redrawn or replaced")
-    agency: str = p("pct", doc="sector of the agency that acts (pool_withdrawal, budget_cut)", choices=SECTORS)
+    agency: str = p(
+        "pct", doc="sector of the agency that acts (pool_withdrawal, budget_cut)", choices=SECTORS
+    )
 
 
 @dataclass
@@ -111,10 +115,16 @@ class PopulationParams:
     """Service users: how many, how they arrive and what they need."""
 
     initial_users: int = p(2000, 0, 1_000_000, "users on caseloads at week 0")
-    community_referrals: float = p(0.85, 0, 1000, "new community referrals per locality per week (Poisson mean)")
+    community_referrals: float = p(
+        0.85, 0, 1000, "new community referrals per locality per week (Poisson mean)"
+    )
     hospital_discharges: float = p(0.4, 0, 1000, "new users referred from hospital per locality per week")
-    need_prob: list[float] = p([0.55, 0.6, 0.45, 0.35], 0, 1, "chance of a need in health, personal care, practical, social")
-    need_hours: list[float] = p([1.0, 1.5, 0.8, 0.6], 0, 40, "casework hours a week to meet a need, by domain")
+    need_prob: list[float] = p(
+        [0.55, 0.6, 0.45, 0.35], 0, 1, "chance of a need in health, personal care, practical, social"
+    )
+    need_hours: list[float] = p(
+        [1.0, 1.5, 0.8, 0.6], 0, 40, "casework hours a week to meet a need, by domain"
+    )
     means_share: float = p(0.45, 0, 1, "share of users above the social care means-test threshold")
     decline_if_charged: float = p(0.3, 0, 1, "chance a charged user declines a means-tested service")
 
@@ -131,8 +141,18 @@ class WorkforceParams:
     turnover_base: float = p(0.0015, 0, 1, "weekly chance of leaving at full morale")
     turnover_low_morale: float = p(0.01, 0, 1, "extra weekly chance of leaving at zero morale")
     vacancy_weeks: int = p(8, 0, 104, "weeks a post stays empty after a leaver")
-    casework_share: float = p(0.6, 0.05, 1, "share of non-partnership hours available for casework (the rest is administration and travel)")
-    reserved_share: float = p(0.15, 0, 1, "share of casework hours kept for assessments and new packages when ongoing work would take them all")
+    casework_share: float = p(
+        0.6,
+        0.05,
+        1,
+        "share of non-partnership hours available for casework (the rest is administration and travel)",
+    )
+    reserved_share: float = p(
+        0.15,
+        0,
+        1,
+        "share of casework hours kept for assessments and new packages when ongoing work would take them all",
+    )
     morale_recovery: float = p(0.01, 0, 1, "weekly recovery of morale towards 1 (share of the gap)")
     overload_morale_loss: float = p(0.02, 0, 1, "morale lost per week of overload")
     resentment_morale_loss: float = p(0.05, 0, 1, "morale lost per unit of pay resentment")
@@ -144,7 +164,9 @@ class AssessmentParams:
 
     hours: float = p(3.0, 0, 40, "professional hours per assessment")
     trust_weight: float = p(1.0, 0, 5, "exponent on trust in the acceptance probability")
-    team_sharing: float = p(0.6, 0, 1, "how far one joint team covering the user shares an assessment without shared records")
+    team_sharing: float = p(
+        0.6, 0, 1, "how far one joint team covering the user shares an assessment without shared records"
+    )
     capacity_share: float = p(0.08, 0, 1, "share of an agency's casework hours given to assessments")
 
 
@@ -155,8 +177,12 @@ class FundingParams:
     cost_per_hour: float = p(30.0, 0, 1000, "cost of one hour of commissioned care, pounds")
     care_multiplier: float = p(4.0, 0, 100, "commissioned care hours bought per casework hour")
     budget_headroom: float = p(1.05, 0.1, 10, "annual budget as a multiple of the initial caseload's cost")
-    negotiation_base: float = p(0.5, 0, 1, "weekly chance of agreeing who pays, with full trust and no defensiveness")
-    over_budget_refusal: float = p(0.6, 0, 1, "how far an over-budget agency refuses new costs (cost-shifting)")
+    negotiation_base: float = p(
+        0.5, 0, 1, "weekly chance of agreeing who pays, with full trust and no defensiveness"
+    )
+    over_budget_refusal: float = p(
+        0.6, 0, 1, "how far an over-budget agency refuses new costs (cost-shifting)"
+    )
     user_involvement_saving: float = p(0.15, 0, 1, "share of package cost saved by a perfect fit to needs")
 
 
@@ -184,8 +210,12 @@ class OutcomeParams:
 
     wellbeing_gain: float = p(0.04, 0, 1, "weekly rise of well-being towards 1 when needs are met")
     wellbeing_loss: float = p(0.05, 0, 1, "weekly fall of well-being when needs are unmet")
-    admission_base: float = p(0.003, 0, 1, "weekly hospital admission chance of a supported user at severity 1")
-    unsupported_factor: float = p(4.0, 0, 100, "admission risk multiplier for unmet health or personal care need")
+    admission_base: float = p(
+        0.003, 0, 1, "weekly hospital admission chance of a supported user at severity 1"
+    )
+    unsupported_factor: float = p(
+        4.0, 0, 100, "admission risk multiplier for unmet health or personal care need"
+    )
     post_discharge_factor: float = p(9.0, 0, 100, "admission risk multiplier in the 4 weeks after discharge")
     stay_weeks: float = p(1.5, 0.5, 52, "mean length of a hospital stay, weeks")
     leave_well: float = p(0.025, 0, 1, "weekly chance a user whose needs are met no longer needs services")
@@ -203,7 +233,12 @@ class TrustParams:
     gain: float = p(0.005, 0, 1, "rise towards 1 after a successful joint case")
     loss: float = p(0.015, 0, 1, "fall towards 0 after a failed joint case")
     decay: float = p(0.004, 0, 1, "weekly decay towards neutral without contact")
-    shatter: float = p(0.7, 0, 1, "share of trust towards an agency lost when it withdraws or misuses pooled money (times the share withdrawn)")
+    shatter: float = p(
+        0.7,
+        0,
+        1,
+        "share of trust towards an agency lost when it withdraws or misuses pooled money (times the share withdrawn)",
+    )
     spillover: float = p(0.5, 0, 1, "share of that loss suffered by trust in the other pool members too")
 
 
@@ -212,13 +247,27 @@ class CultureParams:
     """Mechanism 7: culture and shared understanding."""
 
     dims: int = p(2, 1, 8, "dimensions of culture (e.g. medical-social, procedural-discretionary)")
-    flexibility: float = p(0.2, 0, 1, "how far a professional's culture can move from their profession's norm")
+    flexibility: float = p(
+        0.2, 0, 1, "how far a professional's culture can move from their profession's norm"
+    )
     cowork_pull: float = p(0.001, 0, 1, "pull towards a partner's culture per joint case")
-    training_pull: float = p(0.04, 0, 1, "rate per hour of joint training: culture moves 1 - exp(-rate * hours) of the way to the partnership mean each month")
-    recognition_relief: float = p(0.5, 0, 1, "share of cultural distance's harm removed by culture recognition")
+    training_pull: float = p(
+        0.04,
+        0,
+        1,
+        "rate per hour of joint training: culture moves 1 - exp(-rate * hours) of the way to the partnership mean each month",
+    )
+    recognition_relief: float = p(
+        0.5, 0, 1, "share of cultural distance's harm removed by culture recognition"
+    )
     understanding_initial: float = p(0.3, 0, 1, "initial shared understanding of other professions' terms")
     understanding_contact: float = p(0.002, 0, 1, "rise towards 1 per joint contact")
-    understanding_training: float = p(0.025, 0, 1, "rate per hour of joint training: understanding gains (1 - U) * (1 - exp(-rate * hours)) each month")
+    understanding_training: float = p(
+        0.025,
+        0,
+        1,
+        "rate per hour of joint training: understanding gains (1 - U) * (1 - exp(-rate * hours)) each month",
+    )
 
 
 @dataclass
@@ -226,7 +275,9 @@ class LoyaltyParams:
     """Mechanism 8: loyalty between own organisation (0) and the partnership (1)."""
 
     initial: float = p(0.3, 0, 1, "mean loyalty to the partnership at the start")
-    appraisal: float = p(0.08, 0, 1, "monthly pull of appraisal towards its weights (joint vs own indicators)")
+    appraisal: float = p(
+        0.08, 0, 1, "monthly pull of appraisal towards its weights (joint vs own indicators)"
+    )
     benefit: float = p(0.002, 0, 1, "rise per joint case seen to succeed for the user")
     dedicated: float = p(0.06, 0, 1, "weekly rise per unit of dedicated time")
     resentment: float = p(0.1, 0, 1, "fall per joint contact with a better-paid partner, per unit of pay gap")
@@ -243,18 +294,29 @@ class MeetingParams:
     trust_gain: float = p(0.06, 0, 1, "trust gain per meeting in a small room")
     understanding_gain: float = p(0.04, 0, 1, "shared-understanding gain per meeting in a small room")
     airtime_capacity: float = p(25.0, 1, 1000, "room size at which a meeting's net effect turns negative")
-    targeted_size: int = p(8, 1, 1000, "largest room of a targeted meeting (those with the most failed joint cases)")
+    targeted_size: int = p(
+        8, 1, 1000, "largest room of a targeted meeting (those with the most failed joint cases)"
+    )
 
 
 @dataclass
 class DecisionParams:
     """Mechanism 10: agencies' budgets, pool withdrawal and priorities."""
 
-    pressure_threshold: float = p(0.05, 0, 1, "overspend, as a share of the annual budget, that counts as financial pressure")
-    withdraw_base: float = p(0.1, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws")
+    pressure_threshold: float = p(
+        0.05, 0, 1, "overspend, as a share of the annual budget, that counts as financial pressure"
+    )
+    withdraw_base: float = p(
+        0.1, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws"
+    )
     withdraw_share: float = p(0.5, 0, 1, "share of its pooled money an agency takes back when it withdraws")
     budget_growth: float = p(0.02, -1, 1, "yearly budget growth")
-    discharge_pressure: float = p(0.5, 0, 1, "weekly chance the acute trust discharges a fit patient before support is in place, under own indicators only")
+    discharge_pressure: float = p(
+        0.5,
+        0,
+        1,
+        "weekly chance the acute trust discharges a fit patient before support is in place, under own indicators only",
+    )
 
 
 @dataclass
@@ -262,7 +324,12 @@ class CommunityParams:
     """Mechanism 11: community, faith and voluntary partners; user involvement."""
 
     cost_share: float = p(0.4, 0, 1, "cost of a community partner's support relative to statutory care")
-    capacity_share: float = p(1.0, 0, 5, "capacity of voluntary and community groups, relative to the statutory staff the needs they take on would need")
+    capacity_share: float = p(
+        1.0,
+        0,
+        5,
+        "capacity of voluntary and community groups, relative to the statutory staff the needs they take on would need",
+    )
     misfit: float = p(0.1, 0, 1, "share of a delivered service that misses the need when users have no say")
 
 
@@ -319,7 +386,11 @@ class ExperimentConfig:
     sample: int = p(-1, -1, 100_000_000, "row of the sampled design this run takes its levers from")
     levers: dict[str, list[float]] = field(
         default_factory=dict,
-        metadata={"range": (None, None), "doc": "levers of a sampled design, each with [low, high]", "choices": None},
+        metadata={
+            "range": (None, None),
+            "doc": "levers of a sampled design, each with [low, high]",
+            "choices": None,
+        },
     )
 
 
@@ -391,9 +462,7 @@ def validate(cfg: Config) -> Config:
     _walk(cfg, "")
     g = cfg.model.geography
     if g.cols % g.n_areas or g.rows % g.n_areas:
-        raise ConfigError(
-            f"model.geography.n_areas={g.n_areas} must divide rows={g.rows} and cols={g.cols}"
-        )
+        raise ConfigError(f"model.geography.n_areas={g.n_areas} must divide rows={g.rows} and cols={g.cols}")
     for name in ("need_prob", "need_hours"):
         value = getattr(cfg.model.population, name)
         if len(value) != 4:
@@ -441,7 +510,9 @@ def _validate_experiment(cfg: Config) -> None:
     allowed = numeric_levers()
     for name, bounds in e.levers.items():
         if name not in allowed:
-            raise ConfigError(f"experiment.levers.{name} is not a numeric lever: allowed {', '.join(allowed)}")
+            raise ConfigError(
+                f"experiment.levers.{name} is not a numeric lever: allowed {', '.join(allowed)}"
+            )
         lo, hi = allowed[name].metadata["range"]
         if len(bounds) != 2 or not (lo <= bounds[0] < bounds[1] <= hi):
             raise ConfigError(
@@ -474,21 +545,36 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
                 raise ConfigError(f"{prefix}shocks={value!r} must be a list of shocks")
             kwargs[name] = [_build(ShockConfig, s, f"{prefix}shocks[{i}].") for i, s in enumerate(value)]
         else:
-            kwargs[name] = _coerce(f"{prefix}{name}", value, f.default if f.default is not dataclasses.MISSING else f.default_factory())
+            kwargs[name] = _coerce(
+                f"{prefix}{name}",
+                value,
+                f.default if f.default is not dataclasses.MISSING else f.default_factory(),
+            )
     return cls(**kwargs)
 
 
 def _dataclass_type(cls: type, name: str) -> type | None:
     hints = {
         Config: {
-            "scenario": ScenarioConfig, "policy": PolicyConfig, "model": ModelParams, "run": RunConfig,
+            "scenario": ScenarioConfig,
+            "policy": PolicyConfig,
+            "model": ModelParams,
+            "run": RunConfig,
             "experiment": ExperimentConfig,
         },
         ModelParams: {
-            "geography": GeographyParams, "population": PopulationParams, "workforce": WorkforceParams,
-            "assessment": AssessmentParams, "funding": FundingParams, "coordination": CoordinationParams,
-            "outcomes": OutcomeParams, "trust": TrustParams, "culture": CultureParams,
-            "loyalty": LoyaltyParams, "meetings": MeetingParams, "decisions": DecisionParams,
+            "geography": GeographyParams,
+            "population": PopulationParams,
+            "workforce": WorkforceParams,
+            "assessment": AssessmentParams,
+            "funding": FundingParams,
+            "coordination": CoordinationParams,
+            "outcomes": OutcomeParams,
+            "trust": TrustParams,
+            "culture": CultureParams,
+            "loyalty": LoyaltyParams,
+            "meetings": MeetingParams,
+            "decisions": DecisionParams,
             "community": CommunityParams,
         },
     }

@@ -317,11 +317,24 @@ class PartnershipModel(mesa.Model):
     def _reset_counters(self) -> None:
         keep = {k: v for k, v in self.counters.items() if not k.endswith("_week")}
         self.counters = {
-            "arrived": 0, "left": 0, "withdrawals": 0, "assessments_accepted": 0, **keep,
-            "assessments_week": 0, "coordinations_week": 0, "coordination_failures_week": 0,
-            "disputes_week": 0, "admissions_week": 0, "readmissions_week": 0, "discharges_week": 0,
-            "unsupported_discharges_week": 0, "delayed_council_week": 0, "delayed_health_week": 0,
-            "left_well_week": 0, "left_badly_week": 0, "leavers_week": 0,
+            "arrived": 0,
+            "left": 0,
+            "withdrawals": 0,
+            "assessments_accepted": 0,
+            **keep,
+            "assessments_week": 0,
+            "coordinations_week": 0,
+            "coordination_failures_week": 0,
+            "disputes_week": 0,
+            "admissions_week": 0,
+            "readmissions_week": 0,
+            "discharges_week": 0,
+            "unsupported_discharges_week": 0,
+            "delayed_council_week": 0,
+            "delayed_health_week": 0,
+            "left_well_week": 0,
+            "left_badly_week": 0,
+            "leavers_week": 0,
         }
 
     def refresh_relations(self) -> None:
@@ -498,14 +511,16 @@ class PartnershipModel(mesa.Model):
         for k in hit:
             a = int(agencies[k]) if np.ndim(agencies) else int(agencies)
             prof = int(professionals[k]) if professionals is not None else -1
-            self.journey.append({
-                "week": self.week,
-                "event": event,
-                "agency": self.agency_list[a].label if 0 <= a < self.n_agencies else "",
-                "professional": (
-                    f"{PROFESSIONS[self.staff.profession[prof]]} #{prof}" if prof >= 0 else ""
-                ),
-            })
+            self.journey.append(
+                {
+                    "week": self.week,
+                    "event": event,
+                    "agency": self.agency_list[a].label if 0 <= a < self.n_agencies else "",
+                    "professional": (
+                        f"{PROFESSIONS[self.staff.profession[prof]]} #{prof}" if prof >= 0 else ""
+                    ),
+                }
+            )
 
     def trace_all(self, event: str, agency: int) -> None:
         """Record a system-wide event in the traced user's journey (a shock, a withdrawal)."""

@@ -22,10 +22,12 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is written: a sweep's parent never needs it
+    import pandas as pd
 
 JOURNEY_COLUMNS = ("week", "event", "agency", "professional")
 TIMESERIES = "timeseries.parquet"
@@ -71,6 +73,8 @@ def _plain(value: Any) -> Any:
 
 def trust_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
     """The final trust matrix of a summary as a table, agencies as both index and columns."""
+    import pandas as pd
+
     agencies = list(summary["trust_matrix"]["agencies"])
     frame = pd.DataFrame(summary["trust_matrix"]["values"], index=agencies, columns=agencies)
     frame.index.name = "agency"
@@ -108,6 +112,8 @@ def write_run(
     put(TRUST_MATRIX, lambda tmp: trust_frame(summary).to_csv(tmp))
     journey = summary.get("journey") or []
     if journey:
+        import pandas as pd
+
         frame = pd.DataFrame(list(journey), columns=list(JOURNEY_COLUMNS))
         put(JOURNEY, lambda tmp: frame.to_csv(tmp, index=False))
     if figure:

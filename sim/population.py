@@ -110,15 +110,32 @@ class Population:
 
     def _alloc(self, cap: int) -> None:
         specs = {
-            "active": (bool, ()), "locality": (np.int32, ()), "council": (np.int32, ()),
-            "health_area": (np.int32, ()), "alignment": (float, ()), "hours": (float, (4,)),
-            "severity": (float, ()), "means": (bool, ()), "wellbeing": (float, ()),
-            "in_hospital": (bool, ()), "fit": (bool, ()), "stage": (np.int8, (4,)),
-            "resp": (np.int32, (4,)), "assessed_by": (np.int32, (4,)), "funder": (np.int32, (4,)),
-            "key": (np.int32, (4,)), "met": (bool, (4,)), "assessments": (np.int32, ()),
-            "professionals_met": (np.int32, ()), "weeks_waited": (np.int32, ()),
-            "readmissions": (np.int32, ()), "wait_start": (np.int32, ()), "arrived": (np.int32, ()),
-            "last_discharge": (np.int32, ()), "outcome": (np.int8, ()), "dispute_weeks": (np.int32, ()),
+            "active": (bool, ()),
+            "locality": (np.int32, ()),
+            "council": (np.int32, ()),
+            "health_area": (np.int32, ()),
+            "alignment": (float, ()),
+            "hours": (float, (4,)),
+            "severity": (float, ()),
+            "means": (bool, ()),
+            "wellbeing": (float, ()),
+            "in_hospital": (bool, ()),
+            "fit": (bool, ()),
+            "stage": (np.int8, (4,)),
+            "resp": (np.int32, (4,)),
+            "assessed_by": (np.int32, (4,)),
+            "funder": (np.int32, (4,)),
+            "key": (np.int32, (4,)),
+            "met": (bool, (4,)),
+            "assessments": (np.int32, ()),
+            "professionals_met": (np.int32, ()),
+            "weeks_waited": (np.int32, ()),
+            "readmissions": (np.int32, ()),
+            "wait_start": (np.int32, ()),
+            "arrived": (np.int32, ()),
+            "last_discharge": (np.int32, ()),
+            "outcome": (np.int8, ()),
+            "dispute_weeks": (np.int32, ()),
         }
         for name, (dtype, shape) in specs.items():
             new = np.zeros((cap, *shape), dtype=dtype)
@@ -151,4 +168,3 @@ class Population:
     def waiting(self, rows: np.ndarray) -> np.ndarray:
         """Whether each user in ``rows`` is waiting for an assessment, funding or a service."""
         return any_domain(pending(self.stage.take(rows, axis=0)))
-

@@ -63,8 +63,15 @@ def reorganisation(model: PartnershipModel, shock) -> None:
     geo, rng, pop, s = model.geo, model.rng, model.pop, model.staff
     which = rng.random(geo.n_localities) < shock.share
     model.geo = geography.redraw(
-        geo.rows, geo.cols, geo.n_areas, geo.council, geography.crossing_areas(geo), which, geo.health,
-        model.policy.coterminosity, rng,
+        geo.rows,
+        geo.cols,
+        geo.n_areas,
+        geo.council,
+        geography.crossing_areas(geo),
+        which,
+        geo.health,
+        model.policy.coterminosity,
+        rng,
     )
     rows = pop.active_rows()
     moved = rows[which[pop.locality[rows]]]

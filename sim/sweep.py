@@ -105,26 +105,46 @@ def count_finished(sweep_dir: Path) -> int:
     return sum(job_status(f) != "pending" for f in _job_folders(sweep_dir))
 
 
+def write_manifest(config: DictConfig, jobs: list[list[str]]) -> None:
+    """Write ``sweep.json`` into the sweep folder: the jobs, their number and the start time.
+
+    Args:
+        config: the composed configuration of the sweep (with its ``hydra`` node).
+        jobs: every job's overrides, in launch order.
+    """
+    sweep_dir = Path(config.hydra.sweep.dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_json(
+        sweep_dir / MANIFEST,
+        {
+            "total": len(jobs),
+            "jobs": jobs,
+            "started": time.time(),
+            "finished_before": count_finished(sweep_dir),
+            "launcher": str(config.hydra.launcher.get("_target_", "")),
+            "overrides": list(config.hydra.overrides.task),
+        },
+    )
+
+
+def _own_sweeper(config: DictConfig) -> bool:
+    """Whether the sweep runs on partnersim's sweeper, which writes the manifest itself."""
+    return str(config.hydra.sweeper.get("_target_", "")).endswith(".PartnersimSweeper")
+
+
 class SweepCallback(Callback):
     """Writes the manifest when a sweep starts and an account of it when it ends."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Write ``sweep.json``: the jobs, their number and the start time."""
-        sweep_dir = Path(config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        jobs = expected_jobs(config)
+        """Reset the failure count; write ``sweep.json`` unless partnersim's sweeper will.
+
+        partnersim's sweeper (``hydra/sweeper=partnersim``, the default) writes the manifest
+        only after checking every job, so a bad override leaves no sweep folder behind; with
+        another sweeper the manifest is written here, before the jobs are checked.
+        """
         _state["failed"] = 0
-        _atomic_json(
-            sweep_dir / MANIFEST,
-            {
-                "total": len(jobs),
-                "jobs": jobs,
-                "started": time.time(),
-                "finished_before": count_finished(sweep_dir),
-                "launcher": str(config.hydra.launcher.get("_target_", "")),
-                "overrides": list(config.hydra.overrides.task),
-            },
-        )
+        if not _own_sweeper(config):
+            write_manifest(config, expected_jobs(config))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Print how many jobs finished and failed; remember failures for the exit status."""

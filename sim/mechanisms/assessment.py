@@ -130,7 +130,7 @@ def _accept_partner(model: PartnershipModel, users: np.ndarray, agencies: np.nda
     records = model.records[agencies, partner]
     team = model.params.assessment.team_sharing
     sharing = np.where(pop.alignment[users] > 0, team + (1.0 - team) * records, records)
-    p = trust ** model.params.assessment.trust_weight * (0.5 + 0.5 * loyalty) * sharing
+    p = trust**model.params.assessment.trust_weight * (0.5 + 0.5 * loyalty) * sharing
     accepted = has & (model.rng.random(users.size) < p)
     n_accepted = int(np.count_nonzero(accepted))
     if n_accepted:

@@ -229,7 +229,7 @@ def deliver(model: PartnershipModel) -> None:
     short = demand > cap
     if short.any():
         share = cap / np.where(short, demand, 1.0)
-        delivered = (model.rng.random(users.size) < np.where(short, share, 1.0)[agencies])
+        delivered = model.rng.random(users.size) < np.where(short, share, 1.0)[agencies]
     else:
         delivered = np.ones(users.size, bool)
     model.use_casework(np.minimum(demand, cap))

@@ -1,0 +1,1 @@
+"""partnersim's sweeper, in the ``hydra_plugins`` namespace where Hydra looks for sweepers."""

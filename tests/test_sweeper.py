@@ -1,0 +1,157 @@
+"""partnersim's sweeper: the same jobs and errors as Hydra's basic sweeper, checked more cheaply.
+
+The check composes one configuration per set of structural overrides (config-group choices) and
+checks the other values by assigning them; these tests hold it to the full composition of every
+job, on the real configs, and check that its warm joblib workers are the ones the sweep then uses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra._internal.utils import create_config_search_path
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.plugins import Plugins
+from hydra.core.utils import setup_globals
+from hydra.errors import HydraException
+from hydra.types import HydraContext, RunMode
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.cli import CONFIG_DIR
+from sim.config import register_configs
+
+# Hydra's plugin scan executes every plugin module afresh; scan first, so that the classes
+# imported below are the ones Hydra instantiates.
+Plugins.instance()
+from hydra_plugins.partnersim_sweeper.sweeper import (  # noqa: E402
+    PartnersimSweeper,
+    _WarmWorkers,
+    joblib_settings,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+ERRORS = (HydraException, OmegaConfBaseException)
+
+
+class CountingLoader(ConfigLoaderImpl):
+    """Hydra's own config loader, counting the configurations it composes for jobs."""
+
+    def __init__(self) -> None:
+        super().__init__(config_search_path=create_config_search_path(str(CONFIG_DIR)))
+        self.composed = 0
+
+    def load_sweep_config(self, master_config, sweep_overrides):
+        self.composed += 1
+        return super().load_sweep_config(master_config, sweep_overrides)
+
+
+def make_sweeper(*overrides: str) -> tuple[PartnersimSweeper, CountingLoader]:
+    register_configs()
+    setup_globals()  # Hydra's resolvers (${now:...}), as a real run registers them
+    loader = CountingLoader()
+    config = loader.load_configuration("config", overrides=list(overrides), run_mode=RunMode.MULTIRUN)
+    sweeper = PartnersimSweeper(max_batch_size=None, params=None)
+    sweeper.setup(
+        hydra_context=HydraContext(config_loader=loader, callbacks=None),
+        task_function=lambda cfg: None,
+        config=config,
+    )
+    loader.composed = 0
+    return sweeper, loader
+
+
+def jobs(*overrides: str) -> list[list[str]]:
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return BasicSweeper.split_arguments(parsed, None)[0]
+
+
+def full_check(loader: ConfigLoaderImpl, config, batch) -> str | None:
+    """What Hydra's basic sweeper does: compose every job; the first error, if any."""
+    for job in batch:
+        try:
+            loader.load_sweep_config(config, list(job))
+        except ERRORS as err:
+            return type(err).__name__
+    return None
+
+
+def test_plain_values_cost_one_composition_and_groups_one_each():
+    sweeper, loader = make_sweeper()
+    sweeper.validate_batch_is_legal(jobs("policy.coterminosity=0,0.25,0.5,0.75,1", "run.seed=1,2,3,4"))
+    assert loader.composed == 1
+    loader.composed = 0
+    sweeper.validate_batch_is_legal(jobs("scenario=baseline,care_trust,mrs_smith", "run.seed=1,2,3,4"))
+    assert loader.composed == 3
+
+
+SWEEPS = {
+    "good grid": ("policy.coterminosity=0,0.5,1", "run.seed=1,2"),
+    "bad value in the last job": ("run.seed=1,2", "policy.coterminosity=0.5,abc"),
+    "bad type for an int": ("run.weeks=10,ten",),
+    "unknown key": ("policy.nokey=1,2",),
+    "unknown group option": ("scenario=baseline,nope", "run.seed=1,2"),
+    "good groups and values": ("scenario=baseline,care_trust", "policy.pooled_budget_share=0.2,0.4"),
+    "bad value under one group only": ("scenario=baseline,care_trust", "run.weeks=5,x"),
+    "launcher choice": ("hydra/launcher=joblib,slurm", "run.seed=1,2"),
+    "bad launcher setting": ("hydra.launcher.n_jobs=1,many",),
+    "deleting a typed key": ("run.seed=1,2", "~policy.coterminosity"),
+}
+
+
+@pytest.mark.parametrize("overrides", SWEEPS.values(), ids=SWEEPS.keys())
+def test_the_check_fails_exactly_when_composing_every_job_fails(overrides):
+    sweeper, loader = make_sweeper()
+    batch = jobs(*overrides)
+    expected = full_check(loader, sweeper.config, batch)
+    try:
+        sweeper.validate_batch_is_legal(batch)
+        got = None
+    except ERRORS as err:
+        got = type(err).__name__
+    assert got == expected
+
+
+def test_warm_workers_are_the_ones_the_sweep_uses():
+    from joblib import Parallel, delayed
+
+    sweeper, _ = make_sweeper("hydra.launcher.n_jobs=2")
+    warm = _WarmWorkers.start(sweeper.launcher, jobs=10)
+    assert warm is not None
+    warm.join()
+    assert len(set(warm.pids)) == 2
+    # The joblib launcher's own arguments: joblib reuses the executor only if they are equal.
+    cfg = joblib_settings(sweeper.launcher)
+    used = Parallel(**cfg)(delayed(os.getpid)() for _ in range(8))
+    assert set(used) <= set(warm.pids)
+
+
+def test_no_warm_up_on_one_worker_or_another_launcher():
+    sweeper, _ = make_sweeper("hydra.launcher.n_jobs=1")
+    assert _WarmWorkers.start(sweeper.launcher, jobs=10) is None
+    sweeper, _ = make_sweeper("hydra/launcher=slurm")
+    assert joblib_settings(sweeper.launcher) is None
+    sweeper, _ = make_sweeper("hydra.launcher.n_jobs=2")
+    assert _WarmWorkers.start(sweeper.launcher, jobs=1) is None, "one job needs no second worker"
+
+
+def test_a_bad_value_in_a_later_job_stops_the_sweep_before_anything_is_written(tmp_path):
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, PYTHONPATH=path)
+    sweep = tmp_path / "sweep"
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={sweep}", "run.weeks=2", "run.seed=1,2,3",
+         "policy.coterminosity=0.5,abc"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: policy.coterminosity: Value 'abc' of type 'str' could not be converted to Float"
+    ]
+    assert not sweep.exists(), "a sweep with a bad job writes nothing"
