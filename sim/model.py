@@ -451,8 +451,10 @@ class PartnershipModel(mesa.Model):
     def cultural_distance_between(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Cultural distance between professionals ``i`` and ``j``, scaled to [0, 1]."""
         c = self.staff.culture
-        gap = c.take(i, axis=0) - c.take(j, axis=0)
-        return np.sqrt((gap * gap).sum(axis=1) / c.shape[1])
+        sq = c.take(i, axis=0)
+        sq -= c.take(j, axis=0)
+        sq *= sq
+        return np.sqrt(sq.sum(axis=1) / c.shape[1])
 
     def record_pairs(self, i: np.ndarray, j: np.ndarray, ok: np.ndarray, users: np.ndarray) -> None:
         """Record joint-case events between professionals ``i`` and ``j`` (success ``ok``)."""

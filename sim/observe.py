@@ -7,6 +7,7 @@ worker processes). :class:`WeeklyCollector` is the model's DataCollector.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -140,30 +141,33 @@ def _cross_agency_distance(model: PartnershipModel) -> float:
     n = w.sum(axis=1)
     s1 = w @ c
     s2 = w @ ((c * c) @ np.ones(c.shape[1]))
-    within = 2.0 * (n * s2 - (s1 * s1).sum(axis=1))
+    # Half of each sum of squared distances: doubling is exact, so it is done once, at the end.
+    within = n * s2 - (s1 * s1).sum(axis=1)
     n_all, s1_all = n.sum(), s1.sum(axis=0)
-    everyone = 2.0 * (n_all * s2.sum() - s1_all @ s1_all)
+    everyone = n_all * s2.sum() - s1_all @ s1_all
     pairs = n_all * n_all - n @ n
     if pairs <= 0:
         return 0.0
-    return float(np.sqrt(max(everyone - within.sum(), 0.0) / pairs / c.shape[1]))
+    return math.sqrt(2.0 * max(everyone - within.sum(), 0.0) / pairs / c.shape[1])
 
 
-def _mean_sd_off_own(values: np.ndarray, own: np.ndarray) -> tuple[float, float]:
+def _mean_sd_off_own(values: np.ndarray, mine: np.ndarray, sd: bool = True) -> tuple[float, float]:
     """Mean and standard deviation of ``values`` (``[posts, k]``) leaving out each post's own entry.
 
-    ``own`` is the flat index of each post's own entry: so trust in other agencies, or
-    understanding of other professions.
+    ``mine`` holds each post's own entry, in the order of the posts: so the mean is of trust in
+    other agencies, or understanding of other professions. With ``sd=False`` only the mean is
+    computed, and the standard deviation returned is 0.
     """
-    n = values.size - own.size
+    n = values.size - mine.size
     if n <= 0:
         return 0.0, 0.0
     flat = values.ravel()
-    mine = flat[own]
     total = flat.sum() - mine.sum()
     mean = total / n
+    if not sd:
+        return float(mean), 0.0
     var = max(((flat - mean) ** 2).sum() - ((mine - mean) ** 2).sum(), 0.0) / n
-    return float(mean), float(np.sqrt(var))
+    return float(mean), math.sqrt(var)
 
 
 def _mean(values: np.ndarray) -> float:
@@ -176,8 +180,10 @@ def _percentile(values: np.ndarray, q: float) -> float:
     pos = (values.size - 1) * (q / 100.0)
     lo = int(pos)
     hi = min(lo + 1, values.size - 1)
-    part = np.partition(values, [lo, hi])
-    return float(part[lo] + (part[hi] - part[lo]) * (pos - lo))
+    part = values.copy()
+    part.sort()  # (quicker than np.partition at two places, for a few hundred values)
+    low, high = part[lo].item(), part[hi].item()
+    return float(low + (high - low) * (pos - lo))
 
 
 def measure(model: PartnershipModel) -> None:
@@ -185,44 +191,44 @@ def measure(model: PartnershipModel) -> None:
     s, pop, cnt = model.staff, model.pop, model.counters
     rows = model.active
     in_post = s.in_post.nonzero()[0]
-    n_ag, n_prof = s.trust.shape[1], s.understanding.shape[1]
-    own_agency = np.arange(in_post.size) * n_ag + s.employer[in_post]
-    mean_trust, trust_sd = _mean_sd_off_own(s.trust.take(in_post, axis=0), own_agency)
-    understanding, _ = _mean_sd_off_own(
-        s.understanding.take(in_post, axis=0), np.arange(in_post.size) * n_prof + s.profession[in_post]
-    )
+    # Each post's trust in its own agency (at flat index s.own), and understanding of its own profession.
+    own_trust = s.trust.ravel().take(s.own.take(in_post))
+    mean_trust, trust_sd = _mean_sd_off_own(s.trust.take(in_post, axis=0), own_trust)
+    n_prof = s.understanding.shape[1]
+    own_understanding = s.understanding.ravel().take(in_post * n_prof + s.profession.take(in_post))
+    understanding, _ = _mean_sd_off_own(s.understanding.take(in_post, axis=0), own_understanding, sd=False)
     stage = pop.stage.take(rows, axis=0)
     waits = pop.weeks_waited[rows[any_domain(pending(stage))]]
-    referred = rows[pop.arrived[rows] >= 0]
+    referred = rows[pop.arrived.take(rows) >= 0]
     hist = model.history
     hist["discharges"].append(cnt["discharges_week"])
     hist["readmissions"].append(cnt["readmissions_week"])
     dis = sum(hist["discharges"][-READMISSION_WINDOW:])
     rea = sum(hist["readmissions"][-READMISSION_WINDOW:])
-    needs = np.count_nonzero(pop.hours.take(rows, axis=0) > 0)
+    needs = np.count_nonzero(pop.hours.take(rows, axis=0))  # (hours are never negative: 0 is no need)
     unmet = model.week_unmet
     model.row = {
         "week": model.week,
         "mean_trust": mean_trust,
         "trust_sd": trust_sd,
-        "mean_loyalty": _mean(s.loyalty[in_post]),
+        "mean_loyalty": _mean(s.loyalty.take(in_post)),
         "cultural_distance": _cross_agency_distance(model),
         "shared_understanding": understanding,
-        "morale": _mean(s.morale[in_post]),
+        "morale": _mean(s.morale.take(in_post)),
         "pool_balance": float(model.pool_balance),
         "spend": float(model.week_spend),
         "active_users": int(rows.size),
         "mean_wait_weeks": _mean(waits),
         "wait_p90_weeks": _percentile(waits, 90) if waits.size else 0.0,
-        "assessments_per_user": _mean(pop.assessments[referred]),
-        "professionals_per_user": _mean(pop.professionals_met[referred]),
+        "assessments_per_user": _mean(pop.assessments.take(referred)),
+        "professionals_per_user": _mean(pop.professionals_met.take(referred)),
         "unmet_need": unmet.get("all", 0.0),
         "unmet_health": unmet.get("health", 0.0),
         "unmet_personal_care": unmet.get("personal_care", 0.0),
         "unmet_practical": unmet.get("practical", 0.0),
         "unmet_social": unmet.get("social", 0.0),
         "declined_share": float(np.count_nonzero(stage == DECLINED) / max(needs, 1)),
-        "wellbeing": _mean(pop.wellbeing[rows]),
+        "wellbeing": _mean(pop.wellbeing.take(rows)),
         "readmission_rate": rea / dis if dis else 0.0,
         "admissions": cnt["admissions_week"],
         "discharges": cnt["discharges_week"],

@@ -49,7 +49,7 @@ def create_users(
     # four domains, and which domain for someone drawn with none; personal care after a hospital
     # stay; means above the threshold.
     u = rng.random((k, 9))
-    council, health = geo.council[localities], geo.health[localities]
+    council, health = geo.council.take(localities), geo.health.take(localities)
     straddle = u[:, 0] < model.params.geography.gp_straddle
     other = (health + _integers(u[:, 1], 1, max(geo.n_areas, 2))) % geo.n_areas
     health = np.where(straddle, other, health)
@@ -59,19 +59,21 @@ def create_users(
     pop.alignment[new] = geo.alignment[health, council]
     need = u[:, 2:6] < np.asarray(prm.need_prob)
     none = (~any_domain(need)).nonzero()[0]
-    need[none, _integers(u[none, 6], 0, 4)] = True
+    if none.size:
+        need[none, _integers(u[none, 6], 0, 4)] = True
     need[:, HEALTH] |= from_hospital
     need[:, PERSONAL] |= from_hospital & (u[:, 7] < 0.8)
-    pop.hours[new] = need * np.asarray(prm.need_hours) * rng.lognormal(0.0, 0.35, (k, 4))
-    severity = np.minimum(rng.beta(2.0, 3.0, k) + 0.2 * from_hospital, 1.0)
-    pop.severity[new] = severity
+    # (out= writes a result straight into the new rows.)
+    np.multiply(need * np.asarray(prm.need_hours), rng.lognormal(0.0, 0.35, (k, 4)), out=pop.hours[new])
+    severity = np.minimum(rng.beta(2.0, 3.0, k) + 0.2 * from_hospital, 1.0, out=pop.severity[new])
     pop.means[new] = u[:, 8] < prm.means_share
-    pop.wellbeing[new] = np.minimum(np.maximum(0.65 - 0.3 * severity + rng.normal(0, 0.05, k), 0.05), 1.0)
+    np.minimum(np.maximum(0.65 - 0.3 * severity + rng.normal(0, 0.05, k), 0.05), 1.0, out=pop.wellbeing[new])
     pop.in_hospital[new] = from_hospital
     pop.arrived[new] = model.week
     pop.wait_start[new] = model.week
     community.assign_responsibility(model, rows)
-    pop.stage[new] = np.where(need, SERVED if established else ASSESS, 0)
+    # need as int8 (0 or 1) times the stage: int8 arithmetic throughout.
+    pop.stage[new] = need.view(np.int8) * (SERVED if established else ASSESS)
     if established:
         pop.assessed_by[new] = pop.resp[new]
         community.fund_established(model, rows)
@@ -81,7 +83,8 @@ def create_users(
 
 def _integers(u: np.ndarray, low: int, high: int) -> np.ndarray:
     """Integers drawn uniformly from ``low`` to ``high - 1``, from uniform draws ``u`` in [0, 1)."""
-    return low + (u * (high - low)).astype(np.int64)
+    offset = (u * (high - low)).astype(np.int64)
+    return offset + low if low else offset
 
 
 def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
@@ -124,14 +127,14 @@ def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
 def arrive(model: PartnershipModel) -> None:
     """Draw this week's community referrals and hospital discharge referrals."""
     prm, rng, n_loc = model.params.population, model.rng, model.geo.n_localities
-    # Referrals per locality: community ones first, then hospital ones.
-    counts = rng.poisson((prm.community_referrals, prm.hospital_discharges), (n_loc, 2)).T
-    loc = np.repeat(np.tile(np.arange(n_loc), 2), counts.ravel())
-    n_comm, n_hosp = counts.sum(axis=1)
-    hosp = np.repeat((False, True), (n_comm, n_hosp))
-    rows = create_users(model, loc, hosp)
+    # Referrals per locality: community ones first, then hospital ones. Drawn as [locality, source]
+    # and read by source, so slot i is locality i % n_loc, from hospital from slot n_loc on.
+    counts = rng.poisson((prm.community_referrals, prm.hospital_discharges), (n_loc, 2)).T.ravel()
+    slot = np.repeat(np.arange(2 * n_loc), counts)
+    hosp = slot >= n_loc
+    rows = create_users(model, slot % n_loc, hosp)
     model.counters["arrived"] += rows.size
-    model.counters["admissions_week"] += int(n_hosp)
+    model.counters["admissions_week"] += int(np.count_nonzero(hosp))
 
 
 def trace_mrs_smith(model: PartnershipModel) -> None:

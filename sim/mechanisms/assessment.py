@@ -33,10 +33,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import ASSESS, FUND, any_domain, cells, needs_where, split
+from sim.population import ASSESS, FUND, any_domain, cells
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
+
+
+# The per-user counts are int32; np.add.at is several times faster with a value of that type.
+_ONE = np.int32(1)
 
 
 def priority(model: PartnershipModel, agencies: np.ndarray, users: np.ndarray) -> np.ndarray:
@@ -50,10 +54,11 @@ def priority(model: PartnershipModel, agencies: np.ndarray, users: np.ndarray) -
     Returns:
         Scores: weeks waited, plus severity, plus the regime's favourites, plus a random tiebreak.
     """
-    pop = model.pop
-    waited = model.week - pop.wait_start[users]
+    pop, week = model.pop, model.week
+    waited = week - pop.wait_start[users]
     jw = model.agency_joint_weight[agencies]
-    hospital_side = pop.in_hospital[users] | (model.week - pop.last_discharge[users] < 4)
+    # In hospital, or discharged less than four weeks ago.
+    hospital_side = pop.in_hospital[users] | (pop.last_discharge[users] > week - 4)
     own_target = waited < 4
     return (
         waited
@@ -73,64 +78,88 @@ def assess(model: PartnershipModel) -> None:
     """
     pop = model.pop
     rows = model.active
-    users, doms = needs_where(rows, pop.stage.take(rows, axis=0) == ASSESS)
-    if users.size == 0:
+    # The needs awaiting assessment, as flat indices k into [rows, 4 domains]: row k >> 2, domain k & 3.
+    k = (pop.stage.take(rows, axis=0) == ASSESS).ravel().nonzero()[0]
+    if k.size == 0:
         return
-    cell = cells(users, doms)
-    agencies = pop.resp.ravel()[cell]
-    informal = ~model.agency_statutory[agencies]
-    # Voluntary and community partners take referrals without a formal assessment.
-    if informal.any():
-        pop.stage.ravel()[cell[informal]] = FUND
-        users, agencies = users[~informal], agencies[~informal]
-    # One referral per (user, agency), in order of user then agency.
-    if users.size == 0:
-        return
+    at = k >> 2
+    cell = cells(rows[at], k & 3)
+    held_by = pop.resp.ravel()[cell]
+    # Voluntary and community partners (if any) take referrals without a formal assessment.
+    if np.count_nonzero(model.agency_statutory) < model.n_agencies:
+        statutory = model.agency_statutory[held_by]
+        pop.stage.ravel()[cell[~statutory]] = FUND
+        at, held_by, cell = at[statutory], held_by[statutory], cell[statutory]
+        if at.size == 0:
+            return
+    # One referral per (user, agency), in order of user then agency: marked in a [rows, agency]
+    # table, by the flat index ``pair``. ``ref`` is the referral of each need.
     n_ag = model.n_agencies
-    pair = np.sort(users * n_ag + agencies)
-    pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
-    users, agencies = pair // n_ag, pair % n_ag
+    pair = at * n_ag + held_by
+    marked = np.zeros(rows.size * n_ag, bool)
+    marked[pair] = True
+    pairs = marked.nonzero()[0]
+    ref = pairs.searchsorted(pair)
+    at, agencies = np.divmod(pairs, n_ag)
+    users = rows[at]
     # An agency takes the referral if it is the lead (it holds the user's first need) or if a
     # partner has already assessed (an onward referral).
     resp = pop.resp.take(users, axis=0)
-    onward = any_domain(pop.assessed_by.take(users, axis=0) >= 0)
-    lead = resp[np.arange(users.size), (resp >= 0).argmax(axis=1)] == agencies
-    eligible = (onward | lead).nonzero()[0]
-    users, agencies = users[eligible], agencies[eligible]
-    accepted = _accept_partner(model, users, agencies)
-    if accepted.any():
-        _complete(model, users[accepted], agencies[accepted], assessor=None)
-        users, agencies = users[~accepted], agencies[~accepted]
-    if users.size == 0:
-        return
-    cost = model.params.assessment.hours
-    order = np.lexsort((-priority(model, agencies, users), agencies))
-    users, agencies = users[order], agencies[order]
-    if cost > 0:
-        place = np.arange(users.size) - agencies.searchsorted(agencies)  # 0 = head of its queue
-        slots = model.params.assessment.capacity_share * model.casework_capacity() // cost
-        chosen = (place < slots[agencies]).nonzero()[0]
-        users, agencies = users[chosen], agencies[chosen]
-        if users.size == 0:
-            return
-    model.new_hours = np.maximum(model.new_hours - cost * np.bincount(agencies, minlength=n_ag), 0.0)
-    assessors = model.choose_staff(agencies, hours=cost)
-    _complete(model, users, agencies, assessor=assessors)
-
-
-def _accept_partner(model: PartnershipModel, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
-    """Whether each agency accepts the assessment a partner already made of the user."""
-    pop = model.pop
     by = pop.assessed_by.take(users, axis=0)
+    lead = resp[np.arange(users.size), (resp >= 0).argmax(axis=1)] == agencies
+    taken = (any_domain(by >= 0) | lead).nonzero()[0]  # the referrals taken, as indices
+    if taken.size == 0:
+        return
+    accepted = _accept_partner(model, users[taken], agencies[taken], by[taken])
+    if np.count_nonzero(accepted):
+        _complete(model, cell, held_by, ref, pairs.size, taken[accepted])
+        taken = taken[~accepted]
+        if taken.size == 0:
+            return
+    cost = model.params.assessment.hours
+    queue = agencies[taken]
+    order = np.lexsort((-priority(model, queue, users[taken]), queue))
+    taken, queue = taken[order], queue[order]
+    counts = np.bincount(queue, minlength=n_ag)
+    if cost > 0:
+        slots = model.params.assessment.capacity_share * model.casework_capacity() // cost
+        if np.count_nonzero(counts <= slots) < n_ag:  # a queue is longer than its agency can assess
+            place = np.arange(taken.size) - queue.searchsorted(queue)  # 0 = head of its queue
+            chosen = (place < slots[queue]).nonzero()[0]
+            taken, queue = taken[chosen], queue[chosen]
+            if taken.size == 0:
+                return
+            counts = np.bincount(queue, minlength=n_ag)
+    model.new_hours = np.maximum(model.new_hours - cost * counts, 0.0)
+    assessors = model.choose_staff(queue, hours=cost)
+    _complete(model, cell, held_by, ref, pairs.size, taken, assessors)
+    users = users[taken]
+    np.add.at(pop.assessments, users, _ONE)
+    np.add.at(pop.professionals_met, users, _ONE)
+    model.counters["assessments_week"] += users.size
+    model.trace(users, "assessed", queue, assessors, each_agency=True)
+
+
+def _accept_partner(
+    model: PartnershipModel, users: np.ndarray, agencies: np.ndarray, by: np.ndarray
+) -> np.ndarray:
+    """Whether each agency accepts the assessment a partner already made of the user.
+
+    ``by`` is the users' rows of ``assessed_by``.
+    """
+    pop = model.pop
     partner_ok = (by >= 0) & (by != agencies[:, None])
-    has = any_domain(partner_ok)
-    partner = np.maximum(by[np.arange(users.size), partner_ok.argmax(axis=1)], 0)
-    trust = model.agency_trust[agencies, partner]
+    # The first such need (if any: argmax gives 0 when there is none).
+    row, first = np.arange(users.size), partner_ok.argmax(axis=1)
+    has, partner = partner_ok[row, first], by[row, first]  # (without one, p is unused)
+    pair = agencies * model.n_agencies + partner  # flat index into [agency, agency] tables
+    trust = model.agency_trust.ravel()[pair]
+    records = model.records.ravel()[pair]
     loyalty = model.agency_loyalty[agencies]
-    records = model.records[agencies, partner]
     team = model.params.assessment.team_sharing
     sharing = np.where(pop.alignment[users] > 0, team + (1.0 - team) * records, records)
-    p = trust**model.params.assessment.trust_weight * (0.5 + 0.5 * loyalty) * sharing
+    weight = model.params.assessment.trust_weight
+    p = (trust if weight == 1.0 else trust**weight) * (0.5 + 0.5 * loyalty) * sharing  # (x ** 1 is x)
     accepted = has & (model.rng.random(users.size) < p)
     n_accepted = int(np.count_nonzero(accepted))
     if n_accepted:
@@ -139,23 +168,30 @@ def _accept_partner(model: PartnershipModel, users: np.ndarray, agencies: np.nda
     return accepted
 
 
-def _complete(model: PartnershipModel, users: np.ndarray, agencies: np.ndarray, assessor) -> None:
-    """Move the needs each of ``agencies`` holds for ``users`` on to funding.
+def _complete(
+    model: PartnershipModel,
+    cell: np.ndarray,
+    held_by: np.ndarray,
+    ref: np.ndarray,
+    n_refs: int,
+    done: np.ndarray,
+    assessors: np.ndarray | None = None,
+) -> None:
+    """Move the needs of the referrals ``done`` on to funding.
 
-    With a professional ``assessor`` for each, this is an assessment; with ``assessor`` None, an
-    accepted partner's assessment.
+    ``cell`` are the needs awaiting assessment, ``held_by`` the agency of each and ``ref`` its
+    referral (of ``n_refs``). With a professional in ``assessors`` for each of ``done``, who becomes
+    the key professional of those needs, this is an assessment; without, an accepted partner's
+    assessment.
     """
-    if users.size == 0:
-        return
     pop = model.pop
-    mine = (pop.resp.take(users, axis=0) == agencies[:, None]) & (pop.stage.take(users, axis=0) == ASSESS)
-    k, doms = split(mine.ravel().nonzero()[0])
-    cell = cells(users[k], doms)
-    pop.stage.ravel()[cell] = FUND
-    pop.assessed_by.ravel()[cell] = agencies[k]
-    if assessor is not None:
-        pop.key.ravel()[cell] = assessor[k]
-        np.add.at(pop.assessments, users, 1)
-        np.add.at(pop.professionals_met, users, 1)
-        model.counters["assessments_week"] += users.size
-        model.trace(users, "assessed", agencies, assessor, each_agency=True)
+    is_done = np.zeros(n_refs, bool)
+    is_done[done] = True
+    mine = is_done[ref].nonzero()[0]  # the needs of the referrals done
+    moved = cell[mine]
+    pop.stage.ravel()[moved] = FUND
+    pop.assessed_by.ravel()[moved] = held_by[mine]
+    if assessors is not None:
+        key = np.empty(n_refs, assessors.dtype)
+        key[done] = assessors
+        pop.key.ravel()[moved] = key[ref[mine]]

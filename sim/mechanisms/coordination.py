@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms import assessment, community
-from sim.population import N_DOMAINS, SERVED, SERVICE, any_domain, cells, needs_where, put_rows, split
+from sim.population import N_DOMAINS, SERVED, SERVICE, cells, needs_where, put_rows, split
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -53,9 +53,8 @@ def n_agencies(resp: np.ndarray, in_hospital: np.ndarray) -> np.ndarray:
     Returns:
         The count for each case.
     """
-    held = np.left_shift(1, resp + 1)  # one bit per agency; bit 0 for no agency
-    agencies = (held[:, 0] | held[:, 1] | held[:, 2] | held[:, 3]) >> 1
-    return np.bitwise_count(agencies) + in_hospital
+    held = np.bitwise_or.reduce(np.left_shift(1, resp + 1), axis=1)  # one bit per agency; bit 0: none
+    return np.bitwise_count(held >> 1) + in_hospital
 
 
 def success_probability(
@@ -73,25 +72,26 @@ def success_probability(
     Returns:
         Success probabilities in (0, 1).
     """
-    s, c, pol = model.staff, model.params.coordination, model.policy
+    s, c = model.staff, model.params.coordination
     ai, aj = s.employer[i], s.employer[j]
-    trust = 0.5 * (s.trust[i, aj] + s.trust[j, ai])
-    understanding = 0.5 * (s.understanding[i, s.profession[j]] + s.understanding[j, s.profession[i]])
-    distance = model.cultural_distance_between(i, j)
-    harm = distance * (1.0 - model.params.culture.recognition_relief * pol.culture_recognition)
+    # The agency pair's terms, for all pairs at once (a few agencies): shared records, and the
+    # agencies' weight on joint indicators (half of effort, which is itself averaged).
     jw = model.agency_joint_weight
-    effort = 0.5 * (0.5 * (s.loyalty[i] + s.loyalty[j]) + 0.5 * (jw[ai] + jw[aj]))
-    logit = (
-        c.intercept
-        + c.trust * trust
-        + c.understanding * understanding
-        + c.records * model.records[ai, aj]
-        + c.alignment * model.pop.alignment[users]
-        - c.culture * harm
-        - c.extra_agency * np.maximum(n_ag - 2, 0)
-        + c.effort * effort
-    )
-    return 1.0 / (1.0 + np.exp(-logit))
+    pair = c.records * model.records + (0.25 * c.effort) * (jw[:, None] + jw)
+    relief = model.params.culture.recognition_relief * model.policy.culture_recognition
+    u = s.understanding
+    logit = (0.5 * c.trust) * (s.trust[i, aj] + s.trust[j, ai])
+    logit += (0.5 * c.understanding) * (u[i, s.profession[j]] + u[j, s.profession[i]])
+    logit += pair[ai, aj]
+    logit += c.alignment * model.pop.alignment[users]
+    logit -= c.culture * (1.0 - relief) * model.cultural_distance_between(i, j)
+    logit -= c.extra_agency * np.maximum(n_ag - 2, 0)
+    logit += (0.25 * c.effort) * (s.loyalty[i] + s.loyalty[j])
+    logit += c.intercept
+    # 1 / (1 + exp(-logit)), in place
+    p = np.exp(np.negative(logit, out=logit), out=logit)
+    p += 1.0
+    return np.reciprocal(p, out=p)
 
 
 def _partner(
@@ -102,10 +102,12 @@ def _partner(
     The partner is the agency of one of the user's other needs (``resp``, ``[cases, 4]``), each of
     them equally likely.
     """
-    other = (resp >= 0) & (resp != agencies[:, None])
-    score = model.rng.random(resp.shape) * other
-    pick = resp.ravel()[np.arange(len(resp)) * N_DOMAINS + score.argmax(axis=1)]
-    pick = np.where(any_domain(other), pick, -1)
+    other = resp != agencies[:, None]
+    other &= resp >= 0
+    score = model.rng.random(resp.shape)
+    score *= other
+    cell = np.arange(0, resp.size, N_DOMAINS) + score.argmax(axis=1)  # the highest-scoring other need
+    pick = np.where(other.ravel()[cell], resp.ravel()[cell], -1)  # -1: no other agency on the case
     return np.where(in_hospital, model.acute.index, pick)
 
 
@@ -114,10 +116,7 @@ def _domain_held(resp: np.ndarray, agencies: np.ndarray) -> np.ndarray:
 
     Health if it holds none (as for the acute trust, whose part of the case is not a need).
     """
-    dom = np.zeros(len(resp), np.int64)
-    for d in range(N_DOMAINS - 1, -1, -1):  # the last write is the first domain held
-        dom[resp[:, d] == agencies] = d
-    return dom
+    return (resp == agencies[:, None]).argmax(axis=1)  # argmax: the first True, or 0 if none
 
 
 def coordinate(

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import DECLINED, FUND, HEALTH, PERSONAL, SERVED, SERVICE, any_domain, cells, needs_where
+from sim.population import DECLINED, FUND, HEALTH, PERSONAL, SERVED, SERVICE, cells
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -55,53 +55,67 @@ def pay_instalments(model: PartnershipModel) -> None:
 
 def is_joint(model: PartnershipModel, users: np.ndarray) -> np.ndarray:
     """Whether each user has needs held by both a primary care trust and a council."""
-    resp = model.pop.resp.take(users, axis=0)
-    sector = np.append(model.agency_sector_code, -1)[resp]  # a need without agency (-1) reads -1
-    return any_domain(sector == model.SECTOR_CODE["pct"]) & any_domain(sector == model.SECTOR_CODE["council"])
+    # One byte per agency: 1 for a primary care trust, 2 for a council, and 0 for the rest and at
+    # the end (read by a need without agency, -1).
+    side = np.zeros(model.n_agencies + 1, np.int8)
+    side[model.pct_of] = 1
+    side[model.council_of] = 2
+    # A user's four needs as the four bytes of one 32-bit integer.
+    held = side.take(model.pop.resp.take(users, axis=0)).view(np.int32).ravel()
+    return np.logical_and(held & 0x01010101, held & 0x02020202)
 
 
 def fund(model: PartnershipModel) -> None:
     """Decide funding for every need awaiting it."""
-    pop, rng, f = model.pop, model.rng, model.params.funding
+    pop, rng = model.pop, model.rng
     rows = model.active
-    users, doms = needs_where(rows, pop.stage.take(rows, axis=0) == FUND)
-    if users.size == 0:
+    # The needs awaiting funding, as flat indices k into [rows, 4 domains]: row k >> 2, domain k & 3.
+    k = (pop.stage.take(rows, axis=0) == FUND).ravel().nonzero()[0]
+    if k.size == 0:
         return
+    users, doms = rows[k >> 2], k & 3
     cell = cells(users, doms)
-    agencies = pop.resp.ravel()[cell]
+    agencies = pop.resp.ravel()[cell].astype(np.intp)  # (indexing is fastest with intp)
     stage, funder = pop.stage.ravel(), pop.funder.ravel()
 
-    # Voluntary and community partners: own grants.
-    statutory = model.agency_statutory[agencies]
-    if not statutory.all():
+    # Voluntary and community partners (if any): own grants.
+    if np.count_nonzero(model.agency_statutory) < model.n_agencies:
+        statutory = model.agency_statutory[agencies]
         _approve(model, users[~statutory], cell[~statutory], agencies[~statutory])
         users, doms, cell, agencies = users[statutory], doms[statutory], cell[statutory], agencies[statutory]
 
     # Means test for council care.
     charged = model.agency_sector_council[agencies] & pop.means[users]
-    if charged.any():
+    if np.count_nonzero(charged):
         decline = charged & (rng.random(users.size) < model.params.population.decline_if_charged)
-        pays = charged & ~decline
+        pays = charged ^ decline  # (decline is within charged)
         stage[cell[decline]] = DECLINED
-        stage[cell[pays]] = SERVED
-        funder[cell[pays]] = model.SELF
+        paying = cell[pays]
+        stage[paying] = SERVED
+        funder[paying] = model.SELF
         model.trace(users, "declined charged care", agencies, where=decline)
         model.trace(users, "pays for own care", agencies, where=pays)
-        keep = ~charged
-        users, doms, cell, agencies = users[keep], doms[keep], cell[keep], agencies[keep]
 
-    joint = is_joint(model, users)
-    pooled = joint & (model.pool_balance > 0) & (model.policy.pooled_budget_share > 0)
-    if pooled.any():
-        funder[cell[pooled]] = model.POOL
-        stage[cell[pooled]] = SERVICE
-        model.trace(users, "funded from the pooled budget", agencies, where=pooled)
-    negotiate = joint & ~pooled & (doms == PERSONAL)
-    single = (~pooled & ~negotiate).nonzero()[0]
-    pressure = model.agency_pressure[agencies[single]]
-    ok = single[rng.random(single.size) < 1.0 - f.over_budget_refusal * pressure]
+    # The needs not charged: the pool, a negotiation between two agencies, or one agency pays.
+    joint = is_joint(model, users) & ~charged
+    if model.pool_balance > 0 and model.policy.pooled_budget_share > 0:
+        # The pool funds joint users' needs at once: nothing to negotiate.
+        if np.count_nonzero(joint):
+            pooled = cell[joint]
+            funder[pooled] = model.POOL
+            stage[pooled] = SERVICE
+            model.trace(users, "funded from the pooled budget", agencies, where=joint)
+        single = (~(joint | charged)).nonzero()[0]
+        negotiate = single[:0]  # none
+    else:
+        negotiate = joint & (doms == PERSONAL)
+        single = (~(negotiate | charged)).nonzero()[0]
+        negotiate = negotiate.nonzero()[0]
+    # A single agency over budget approves with chance 1 - over_budget_refusal * pressure.
+    approve = 1.0 - model.params.funding.over_budget_refusal * model.agency_pressure
+    ok = single[rng.random(single.size) < approve[agencies[single]]]
     _approve(model, users[ok], cell[ok], agencies[ok])
-    _negotiate(model, users[negotiate])
+    _negotiate(model, users[negotiate], agencies[negotiate], cell[negotiate])
 
 
 def _approve(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, funders: np.ndarray) -> None:
@@ -113,32 +127,39 @@ def _approve(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, funde
     model.trace(users, "funding agreed", funders)
 
 
-def _negotiate(model: PartnershipModel, users: np.ndarray) -> None:
+# The domains of the council's and the PCT's key professionals, for np.repeat.
+_PERSONAL_HEALTH = np.array([PERSONAL, HEALTH])
+
+
+def _negotiate(model: PartnershipModel, users: np.ndarray, council: np.ndarray, cell: np.ndarray) -> None:
+    """Negotiate who pays for the personal care (``cell``, held by ``council``) of joint ``users``."""
     if users.size == 0:
         return
     pop, f = model.pop, model.params.funding
-    council = pop.resp[users, PERSONAL]
-    pct = model.pct_of[pop.health_area[users]]
-    trust = 0.5 * (model.agency_trust[council, pct] + model.agency_trust[pct, council])
-    loyalty = 0.5 * (model.agency_loyalty[council] + model.agency_loyalty[pct])
-    pressure = np.maximum(model.agency_pressure[council], model.agency_pressure[pct])
+    pct = model.pct_of.take(pop.health_area[users])
+    # The chance that two agencies agree, for every pair (then read for each council and PCT).
+    trust, loyalty, pressure = model.agency_trust, model.agency_loyalty, model.agency_pressure
     p = (
         f.negotiation_base
-        * trust
-        * (1.0 - model.params.defensiveness * (1.0 - loyalty))
-        * (1.0 - f.over_budget_refusal * pressure)
+        * (0.5 * (trust + trust.T))
+        * (1.0 - model.params.defensiveness * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
+        * (1.0 - f.over_budget_refusal * np.maximum.outer(pressure, pressure))
     )
-    agree = model.rng.random(users.size) < p
-    pop.dispute_weeks[users[~agree]] += 1
-    model.counters["disputes_week"] += users.size - int(np.count_nonzero(agree))
-    model.trace(users, "agencies dispute who pays", council, where=~agree)
-    if not agree.any():
+    agree = model.rng.random(users.size) < p[council, pct]
+    dispute = ~agree
+    pop.dispute_weeks[users] += dispute  # (each user once)
+    n_agree = int(np.count_nonzero(agree))
+    model.counters["disputes_week"] += users.size - n_agree
+    model.trace(users, "agencies dispute who pays", council, where=dispute)
+    if n_agree == 0:
         return
-    done, c, h = users[agree], council[agree], pct[agree]
-    shifted = model.agency_pressure[c] > model.agency_pressure[h]
-    _approve(model, done, cells(done, PERSONAL), np.where(shifted, h, c))
+    ok = agree.nonzero()[0]
+    done, c, h = users[ok], council[ok], pct[ok]
+    shifted = pressure[c] > pressure[h]
+    _approve(model, done, cell[ok], np.where(shifted, h, c))
     quick = pop.dispute_weeks[done] <= 4
     # The council's key professional for personal care, and the PCT's for health.
-    doms = np.repeat((PERSONAL, HEALTH), done.size)
-    both = model.staff_for(np.concatenate((done, done)), doms, np.concatenate((c, h)))
+    both = model.staff_for(
+        np.concatenate((done, done)), _PERSONAL_HEALTH.repeat(done.size), np.concatenate((c, h))
+    )
     model.record_pairs(both[: done.size], both[done.size :], quick, done)

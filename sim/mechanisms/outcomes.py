@@ -43,14 +43,17 @@ from sim.population import (
     LEFT_BADLY,
     LEFT_WELL,
     PERSONAL,
+    STAGES,
     any_domain,
-    domain_totals,
     pending,
     user_totals,
 )
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
+
+# Whether a need at each stage is pending (as :func:`~sim.population.pending`), to look up by stage.
+_PENDING = pending(np.arange(len(STAGES)))
 
 
 def met_share(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray) -> np.ndarray:
@@ -66,6 +69,8 @@ def met_share(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray)
     """
     total = user_totals(hours)
     done = user_totals(met_hours) * community.fit(model)
+    if total.size and total.min() > 0:  # everyone has a need: a plain division is quicker
+        return done / total
     return np.divide(done, total, out=np.ones_like(total), where=total > 0)
 
 
@@ -73,27 +78,30 @@ def update(model: PartnershipModel) -> None:
     """Apply this week's well-being, hospital, readmission and leaving outcomes."""
     pop, o, rng, week = model.pop, model.params.outcomes, model.rng, model.week
     rows = model.active
-    pop.weeks_waited[rows[any_domain(pending(pop.stage.take(rows, axis=0)))]] += 1
+    # Whether each user waits on a need (nothing below changes a stage: _hospital reuses this).
+    waiting = any_domain(pending(pop.stage.take(rows, axis=0)))
+    pop.weeks_waited[rows[waiting]] += 1
 
-    in_hospital = pop.in_hospital[rows]
+    in_hospital = pop.in_hospital.take(rows)
     home, patients = rows[~in_hospital], rows[in_hospital]
     hours = pop.hours.take(home, axis=0)
-    met = pop.met.take(home, axis=0)
-    met_hours = hours * met
+    met_hours = hours * pop.met.take(home, axis=0)
     m = met_share(model, hours, met_hours)
-    w = pop.wellbeing[home]
+    w = pop.wellbeing.take(home)
     w = w + o.wellbeing_gain * m * (1 - w) - o.wellbeing_loss * (1 - m) * w
-    pop.wellbeing[home] = np.minimum(np.maximum(w, 0.0), 1.0)
+    w = np.minimum(np.maximum(w, 0.0), 1.0)
+    pop.wellbeing[home] = w
     # (Patients' well-being does not change here, but a failed coordination may have lowered it.)
-    pop.wellbeing[patients] = np.minimum(np.maximum(pop.wellbeing[patients], 0.0), 1.0)
+    pop.wellbeing[patients] = np.minimum(np.maximum(pop.wellbeing.take(patients), 0.0), 1.0)
     model.week_unmet = _unmet_by_domain(model, hours, met_hours)
 
-    _hospital(model, patients)
+    _hospital(model, patients, waiting[in_hospital])
 
-    # A health or personal care need not met this week.
-    core_unmet = (hours[:, HEALTH] > met_hours[:, HEALTH]) | (hours[:, PERSONAL] > met_hours[:, PERSONAL])
-    recent = week - pop.last_discharge[home] <= o.readmission_window
-    hazard = o.admission_base * pop.severity[home] * np.where(core_unmet, o.unsupported_factor, 1.0)
+    unmet = hours > met_hours  # each need not met this week
+    core_unmet = unmet[:, HEALTH] | unmet[:, PERSONAL]  # a health or personal care need not met
+    # Discharged within the window: week - last_discharge <= readmission_window.
+    recent = pop.last_discharge.take(home) >= week - o.readmission_window
+    hazard = o.admission_base * pop.severity.take(home) * np.where(core_unmet, o.unsupported_factor, 1.0)
     hazard *= np.where(recent, o.post_discharge_factor, 1.0)
     admit = rng.random(home.size) < hazard
     admitted = home[admit]
@@ -108,30 +116,41 @@ def update(model: PartnershipModel) -> None:
 
     # Leaving, for those still at home: every need they accepted help for met (a declined need
     # stays unmet but does not hold them), or badly.
-    all_met = ~any_domain((hours > met_hours) & (pop.stage.take(home, axis=0) != DECLINED))
+    all_met = ~any_domain(unmet & (pop.stage.take(home, axis=0) != DECLINED))
     stay = ~admit
-    home, all_met = home[stay], all_met[stay]
-    w = pop.wellbeing[home]
-    well = all_met & (rng.random(home.size) < o.leave_well)
-    badly = ~well & (rng.random(home.size) < o.leave_badly * (1 - w) ** 2)
+    home, all_met, w = home[stay], all_met[stay], w[stay]  # w: their well-being as just stored
+    u = rng.random((2, home.size))  # the same draws as two calls of home.size, one after the other
+    well = all_met & (u[0] < o.leave_well)
+    badly = ~well & (u[1] < o.leave_badly * (1 - w) ** 2)
     _leave(model, home[well], LEFT_WELL, "needs met: no longer needs services")
     _leave(model, home[badly], LEFT_BADLY, "left badly: care home or death")
 
 
-def _hospital(model: PartnershipModel, patients: np.ndarray) -> None:
+def _hospital(model: PartnershipModel, patients: np.ndarray, waiting: np.ndarray) -> None:
+    """Discharges and delayed transfers of care for ``patients``.
+
+    ``waiting`` says whether each patient has a need still pending (awaiting an assessment,
+    funding or a service).
+    """
     pop, o = model.pop, model.params.outcomes
     rng = model.rng
-    becomes_fit = ~pop.fit[patients] & (rng.random(patients.size) < 1.0 / o.stay_weeks)
-    pop.fit[patients[becomes_fit]] = True
-    fit = patients[pop.fit[patients]]
-    waiting = pending(pop.stage.take(fit, axis=0))
-    ready = ~any_domain(waiting)
+    # Fit already, or becoming fit this week.
+    is_fit = pop.fit.take(patients) | (rng.random(patients.size) < 1.0 / o.stay_weeks)
+    pop.fit[patients] = is_fit
+    fit = patients[is_fit]
+    held = waiting[is_fit]  # their support not yet in place
+    ready = ~held
     jw = model.agency_joint_weight[model.acute.index]
-    early = ~ready & (rng.random(fit.size) < model.params.decisions.discharge_pressure * (1.0 - jw))
+    early = held & (rng.random(fit.size) < model.params.decisions.discharge_pressure * (1.0 - jw))
     go = ready | early
     delayed = fit[~go]
-    council = model.agency_sector_council[np.maximum(pop.resp.take(delayed, axis=0), 0)]
-    council_side = int(np.count_nonzero(any_domain(council & waiting[~go])))
+    council_side = 0
+    if delayed.size:
+        # The council's delay when one of its needs is still pending (mode="clip": a need with no
+        # agency, -1, reads agency 0).
+        council = model.agency_sector_council.take(pop.resp.take(delayed, axis=0), mode="clip")
+        council &= _PENDING.take(pop.stage.take(delayed, axis=0))
+        council_side = int(np.count_nonzero(any_domain(council)))
     model.counters["delayed_council_week"] += council_side
     model.counters["delayed_health_week"] += delayed.size - council_side
     out = fit[go]
@@ -155,12 +174,14 @@ def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.n
     Returns:
         ``{"all": ..., "health": ..., ...}``; 0 where there is no need.
     """
-    total = domain_totals(hours)
-    done = domain_totals(met_hours) * community.fit(model)
+    ones = np.ones(len(hours))  # totals over users (as domain_totals), with one vector of ones for both
+    total = ones @ hours
+    done = (ones @ met_hours) * community.fit(model)
     all_hours = total.sum()
     out = {"all": float(1.0 - done.sum() / all_hours) if all_hours > 0 else 0.0}
-    for d, name in enumerate(DOMAINS):
-        out[name] = float(1.0 - done[d] / total[d]) if total[d] > 0 else 0.0
+    # Per domain in plain Python floats (the same arithmetic, without numpy's per-scalar cost).
+    for name, d, t in zip(DOMAINS, done.tolist(), total.tolist(), strict=True):
+        out[name] = 1.0 - d / t if t > 0 else 0.0
     return out
 
 
