@@ -20,6 +20,7 @@ import numpy as np
 HEALTH, PERSONAL, PRACTICAL, SOCIAL = range(4)
 DOMAINS = ("health", "personal_care", "practical", "social")
 N_DOMAINS = len(DOMAINS)
+assert N_DOMAINS == 4, "split() and any_domain() read the four needs of a user as one 32-bit word"
 _ONES = np.ones(N_DOMAINS)
 
 # Stage of one need on the user's journey.
@@ -44,8 +45,7 @@ def cells(users: np.ndarray, domains) -> np.ndarray:
 
 def split(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The (users, domains) of the given cells."""
-    users = cell // N_DOMAINS
-    return users, cell - N_DOMAINS * users
+    return cell >> 2, cell & 3  # (N_DOMAINS is 4: a shift and a mask are the quickest divmod)
 
 
 def needs_where(rows: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,16 +39,26 @@ def update(model: PartnershipModel) -> None:
     """Apply this week's co-working to cultures and shared understanding."""
     s, c = model.staff, model.params.culture
     i, j, _, _ = model.events()
-    if i.size == 0:
+    n = i.size
+    if n == 0:
         return
     # Each of the pair moves towards the other's culture as it was before this week's co-working.
-    gap = s.culture.take(j, axis=0) - s.culture.take(i, axis=0)
-    np.add.at(s.culture, np.concatenate((i, j)), c.cowork_pull * np.concatenate((gap, -gap)))
+    # Work on flat cells, dimension by dimension (a 1-d np.add.at is much faster than a 2-d one):
+    # column e < n is i[e] moving by the gap to j[e], column n + e is j[e] moving by minus it.
+    culture, dims = s.culture.ravel(), s.culture.shape[1]
+    ij = np.concatenate((i, j))
+    cells = np.arange(dims)[:, None] + ij * dims  # [dim, event of i then of j]
+    old = culture.take(cells)
+    move = np.empty_like(old)
+    np.subtract(old[:, n:], old[:, :n], out=move[:, :n])
+    np.negative(move[:, :n], out=move[:, n:])
+    move *= c.cowork_pull
+    np.add.at(culture, cells.ravel(), move.ravel())  # (with 1-d indices, the fast path)
     bound(model)
     # Each learns the other's profession's terms: i's understanding of j's, then j's of i's.
-    understanding, n_prof = s.understanding.ravel(), s.understanding.shape[1]
-    for cell in (i * n_prof + s.profession[j], j * n_prof + s.profession[i]):
-        np.add.at(understanding, cell, c.understanding_contact * (1.0 - understanding[cell]))
+    understanding, n_prof, profession = s.understanding.ravel(), s.understanding.shape[1], s.profession
+    for cell in (i * n_prof + profession.take(j), j * n_prof + profession.take(i)):
+        np.add.at(understanding, cell, c.understanding_contact * (1.0 - understanding.take(cell)))
     np.minimum(np.maximum(s.understanding, 0.0, out=s.understanding), 1.0, out=s.understanding)
 
 

@@ -52,7 +52,9 @@ def update_pressure(model: PartnershipModel) -> None:
         out=np.zeros(model.n_agencies),
         where=model.agency_budget > 0,
     )
-    model.agency_pressure = np.clip((over - d.pressure_threshold) / max(d.pressure_threshold, 1e-9), 0.0, 1.0)
+    over -= d.pressure_threshold
+    over /= max(d.pressure_threshold, 1e-9)
+    model.agency_pressure = np.minimum(np.maximum(over, 0.0, out=over), 1.0, out=over)  # into [0, 1]
 
 
 def set_budget(model: PartnershipModel, agency: Agency) -> None:

@@ -39,20 +39,25 @@ def update(model: PartnershipModel) -> None:
     s, lp, pol = model.staff, model.params.loyalty, model.policy
     i, j, ok, _ = model.events()
     s.resentment[:] = 0.0
-    s.successes[:] = 0.0
     if i.size:
-        s.successes += np.bincount(np.concatenate((i[ok], j[ok])), minlength=s.n)
-        # Each of the pair resents the other's higher pay, if both have comparable front-line jobs.
-        gap = (s.pay[j] - s.pay[i]) * (s.frontline[i] & s.frontline[j])
-        np.maximum.at(s.resentment, np.concatenate((i, j)), np.maximum(np.concatenate((gap, -gap)), 0.0))
+        ij, ji = np.concatenate((i, j)), np.concatenate((j, i))
+        s.successes[:] = np.bincount(ij, weights=np.concatenate((ok, ok)), minlength=s.n)
+        # Each of the pair resents the other's higher pay, if both have comparable front-line jobs
+        # (resentment starts at 0, so a negative gap leaves it there).
+        gap = s.pay.take(ji) - s.pay.take(ij)
+        gap *= s.frontline.take(ij) & s.frontline.take(ji)
+        np.maximum.at(s.resentment, ij, gap)
+    else:
+        s.successes[:] = 0.0
     relief = 1.0 - lp.no_detriment_relief * pol.no_detriment
     L = s.loyalty
     L += (1.0 - L) * (1.0 - (1.0 - lp.benefit) ** s.successes)
-    L += lp.dedicated * pol.dedicated_time * (1.0 - L)
+    if dedicated := lp.dedicated * pol.dedicated_time:  # (adding 0 would leave L as it is)
+        L += dedicated * (1.0 - L)
     L -= np.minimum(lp.resentment * s.resentment * relief, 1.0) * L
     L -= lp.overload * s.overloaded * L
     if model.week % 4 == 0:
-        L += lp.appraisal * (model.agency_joint_weight[s.employer] - L)
+        L += lp.appraisal * (model.agency_joint_weight.take(s.employer) - L)
     np.minimum(np.maximum(L, 0.0, out=L), 1.0, out=L)  # into [0, 1]
 
 

@@ -49,16 +49,20 @@ def book(model: PartnershipModel) -> None:
     model.meeting_rooms = []
     model.week_meeting_hours = 0.0
     if is_meeting_week(model):
-        present = s.in_post & ~s.sick
+        targeted = model.policy.meeting_attendance == "targeted"
+        candidates = s.in_post & ~s.sick
+        if targeted:
+            candidates &= s.problem > 0
         for patch in range(model.geo.n_areas):
-            here = (present & (s.patch == patch)).nonzero()[0]
-            if model.policy.meeting_attendance == "targeted":
-                here = here[s.problem[here] > 0]
+            here = (candidates & (s.patch == patch)).nonzero()[0]
+            if targeted:
+                problem = s.problem.take(here)
                 noise = model.rng.random(here.size)
-                here = here[np.lexsort((noise, -s.problem[here]))][: m.targeted_size]
+                here = here[np.lexsort((noise, -problem))][: m.targeted_size]
             if here.size:
                 model.meeting_rooms.append(here)
-                s.contact[here] |= _present(s.employer[here], model.n_agencies)  # they meet each agency there
+                # They meet each agency there.
+                s.contact[here] |= _present(s.employer.take(here), model.n_agencies)
                 model.week_meeting_hours += m.hours * here.size
         if model.meeting_rooms:
             model.spend_partnership_hours(np.concatenate(model.meeting_rooms), m.hours)
@@ -80,16 +84,18 @@ def hold(model: PartnershipModel) -> None:
     s, m = model.staff, model.params.meetings
     for room in model.meeting_rooms:
         f = 1.0 - room.size / m.airtime_capacity
+        employer, profession = s.employer.take(room), s.profession.take(room)
         # Trust in every agency in the room, and understanding of every profession in the room.
         for values, present, gain in (
-            (s.trust, _present(s.employer[room], s.trust.shape[1]), m.trust_gain),
-            (s.understanding, _present(s.profession[room], s.understanding.shape[1]), m.understanding_gain),
+            (s.trust, _present(employer, s.trust.shape[1]), m.trust_gain),
+            (s.understanding, _present(profession, s.understanding.shape[1]), m.understanding_gain),
         ):
             old = values.take(room, axis=0)
-            new = np.clip(old + gain * f * np.where(f > 0, 1.0 - old, old), 0.0, 1.0)
+            new = old + gain * f * (1.0 - old if f > 0 else old)
+            np.minimum(np.maximum(new, 0.0, out=new), 1.0, out=new)  # into [0, 1]
             values[room] = np.where(present, new, old)
-        s.trust[room, s.employer[room]] = 1.0
-        s.understanding[room, s.profession[room]] = 1.0
+        s.trust[room, employer] = 1.0
+        s.understanding[room, profession] = 1.0
     if model.meeting_rooms:
         s.problem[:] = 0
     if is_training_week(model):

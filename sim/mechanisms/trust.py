@@ -35,13 +35,20 @@ def update(model: PartnershipModel) -> None:
     i, j, ok, _ = model.events()
     trust, contact = s.trust.ravel(), s.contact.ravel()
     if i.size:
-        n_ag = s.trust.shape[1]
-        ai, aj = s.employer[i], s.employer[j]
-        for cell in (i * n_ag + aj, j * n_ag + ai):  # i's trust in j's agency, and j's in i's
-            cur = trust[cell]
+        n_ag, employer = s.trust.shape[1], s.employer
+        # i's trust in j's agency, then j's in i's (the second reads what the first changed);
+        # cells as intp, which indexing uses without a conversion
+        for cell in (
+            np.multiply(i, n_ag, dtype=np.intp) + employer.take(j),
+            np.multiply(j, n_ag, dtype=np.intp) + employer.take(i),
+        ):
+            cur = trust.take(cell)
             np.add.at(trust, cell, np.where(ok, t.gain * (1.0 - cur), -t.loss * cur))
             contact[cell] = True
-    s.trust += ~s.contact * (t.decay * (t.neutral - s.trust))
+    drift = t.neutral - s.trust
+    drift *= t.decay
+    drift *= ~s.contact  # decay only without contact
+    s.trust += drift
     np.minimum(np.maximum(s.trust, 0.0, out=s.trust), 1.0, out=s.trust)  # into [0, 1]
     trust[s.own] = 1.0
 

@@ -32,10 +32,10 @@ if TYPE_CHECKING:
 def plan_week(model: PartnershipModel) -> None:
     """Fill vacancies, draw sickness and set this week's casework and partnership hours."""
     s, w, pol = model.staff, model.params.workforce, model.policy
-    model.hire((~s.in_post & (s.vacant_until <= model.week)).nonzero()[0])
+    model.hire(((s.vacant_until <= model.week) > s.in_post).nonzero()[0])  # due, and not in post
     s.sick = s.in_post & (model.rng.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale))
-    working = s.in_post & ~s.sick
-    s.partnership = working * pol.dedicated_time * w.hours
+    working = s.in_post ^ s.sick  # (only staff in post are sick)
+    s.partnership = working * (pol.dedicated_time * w.hours)
     s.free = working * s.contracted
     s.contact[:] = False
     model.week_partnership_hours = 0.0
@@ -50,11 +50,14 @@ def reserve_new_work(model: PartnershipModel) -> None:
     """
     pop = model.pop
     rows = model.active
-    home = rows[~pop.in_hospital[rows]]
-    served = (pop.stage.take(home, axis=0) == SERVED) & (pop.funder.take(home, axis=0) != model.SELF)
-    resp = np.where(served, pop.resp.take(home, axis=0), model.n_agencies)  # n_agencies: not counted
+    home = rows[~pop.in_hospital.take(rows)]
+    served = pop.stage.take(home, axis=0) == SERVED
+    served &= pop.funder.take(home, axis=0) != model.SELF
     hours = pop.hours.take(home, axis=0)
-    demand = np.bincount(resp.ravel(), weights=hours.ravel(), minlength=model.n_agencies + 1)[:-1]
+    hours *= served  # the rest add 0 to their bin (cheaper than selecting the served cells)
+    resp = pop.resp.take(home, axis=0)
+    resp += 1  # bin 0 collects the needs with no agency (-1), and is dropped
+    demand = np.bincount(resp.ravel(), weights=hours.ravel(), minlength=model.n_agencies + 1)[1:]
     cap = model.casework_capacity()
     model.new_hours = np.maximum(cap - demand, model.params.workforce.reserved_share * cap)
 
@@ -64,13 +67,15 @@ def update_morale(model: PartnershipModel) -> None:
     s, w = model.staff, model.params.workforce
     s.overloaded = s.in_post & (s.caseload > 1.1 * np.maximum(s.contracted, 1e-9))
     relief = 1.0 - model.params.loyalty.no_detriment_relief * model.policy.no_detriment
-    s.morale += w.morale_recovery * (1 - s.morale)
-    s.morale -= s.overloaded * w.overload_morale_loss
-    s.morale -= np.minimum(w.resentment_morale_loss * s.resentment * relief, 1.0) * s.morale
-    np.minimum(np.maximum(s.morale, 0.0, out=s.morale), 1.0, out=s.morale)  # into [0, 1]
-    p_leave = w.turnover_base + w.turnover_low_morale * (1 - s.morale)
+    morale = s.morale
+    morale += w.morale_recovery * (1 - morale)
+    morale -= s.overloaded * w.overload_morale_loss
+    morale -= np.minimum(w.resentment_morale_loss * s.resentment * relief, 1.0) * morale
+    np.minimum(np.maximum(morale, 0.0, out=morale), 1.0, out=morale)  # into [0, 1]
+    p_leave = w.turnover_base + w.turnover_low_morale * (1 - morale)
     leavers = np.flatnonzero(s.in_post & (model.rng.random(s.n) < p_leave))
-    leave(model, leavers)
+    if leavers.size:
+        leave(model, leavers)
 
 
 def leave(model: PartnershipModel, rows: np.ndarray) -> None:
