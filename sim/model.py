@@ -387,7 +387,7 @@ class PartnershipModel(mesa.Model):
         with no one in post and well, any post (its work still falls to someone).
         """
         s = self.staff
-        ok = s.in_post & ~s.sick
+        ok = s.in_post > s.sick  # in post and not sick
         nobody = np.bincount(s.employer, weights=ok, minlength=self.n_agencies) == 0
         return ok | nobody[s.employer] if nobody.any() else ok
 
@@ -409,7 +409,11 @@ class PartnershipModel(mesa.Model):
         """
         if self._choice is None:
             s = self.staff
-            cum = np.cumsum(np.where(self.available_staff(), self.spare_capacity(slice(None)), 0.0))
+            weight = s.contracted - s.caseload  # spare_capacity() for every post, computed in place
+            np.maximum(weight, 0.0, out=weight)
+            weight += 0.5
+            weight *= self.available_staff()  # 0 for a post that cannot be picked
+            cum = np.cumsum(weight)
             edge = np.concatenate(([0.0], cum))[s.block]  # cumulative weight at each block's edges
             before, total = edge[:-1], edge[1:] - edge[:-1]
             last = cum.searchsorted(edge[1:])  # the last available post of each block

@@ -157,8 +157,8 @@ class Population:
                 cap *= 2
             self._alloc(cap)
         rows = np.arange(self.n, self.n + k)
+        self.active[self.n : self.n + k] = True
         self.n += k
-        self.active[rows] = True
         return rows
 
     def active_rows(self) -> np.ndarray:

@@ -37,10 +37,9 @@ def assign_responsibility(model: PartnershipModel, rows: np.ndarray) -> None:
         rows: user rows.
     """
     pop = model.pop
-    need = pop.hours[rows] > 0
-    council = model.council_of[pop.council[rows]]
+    council = model.council_of.take(pop.council.take(rows))
     resp = np.empty((rows.size, 4), np.int32)
-    resp[:, HEALTH] = model.pct_of[pop.health_area[rows]]
+    resp[:, HEALTH] = model.pct_of.take(pop.health_area.take(rows))
     resp[:, PERSONAL] = council
     if model.policy.community_partners:
         resp[:, PRACTICAL] = model.voluntary.index
@@ -48,7 +47,8 @@ def assign_responsibility(model: PartnershipModel, rows: np.ndarray) -> None:
     else:
         resp[:, PRACTICAL] = council
         resp[:, SOCIAL] = council
-    pop.resp[rows] = np.where(need, resp, -1)
+    resp[pop.hours.take(rows, axis=0) <= 0] = -1  # no need (hours are never negative): no agency
+    pop.resp[rows] = resp
 
 
 def fit(model: PartnershipModel) -> float:
