@@ -162,7 +162,7 @@ def time_boltzmann(n_agents: int, steps: int, repeats: int, seed: int = 42) -> t
 MEMORY_CHILD = """
 import resource, sys
 sys.path.insert(0, {root!r})
-import sim
+import sim.model  # the model and everything it imports (Mesa, numpy, pandas, pyarrow, scipy)
 {run}
 hwm = None
 try:
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"WARNING: (b)'s active population is x{users_ratio:.2f} of (a)'s, not about x{SCALE}")
     density = c.mean_agents / side**2
     print(f"Boltzmann: {c.mean_agents:,.0f} agents on {side}x{side} (density {density:.2f}; example's 1.00)")
-    print(f"Peak memory of (a): {mem_a:.0f} MB in a fresh process (importing sim alone: {mem_import:.0f} MB)")
+    print(f"Peak memory of (a): {mem_a:.0f} MB in a fresh process (importing the model alone: {mem_import:.0f} MB)")
     print(f"  (that child's ru_maxrss, which counts this parent's size at the fork: {rusage_a:.0f} MB)\n")
 
     rows = [

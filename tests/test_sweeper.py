@@ -155,3 +155,30 @@ def test_a_bad_value_in_a_later_job_stops_the_sweep_before_anything_is_written(t
         "error: policy.coterminosity: Value 'abc' of type 'str' could not be converted to Float"
     ]
     assert not sweep.exists(), "a sweep with a bad job writes nothing"
+
+
+KEEP_PLUGINS = """
+from hydra.core.plugins import Plugins
+from hydra.core.singleton import Singleton
+from hydra_plugins.partnersim_sweeper.sweeper import keep_plugins_across_jobs
+
+before = Plugins.instance()
+Singleton.set_state(Singleton.get_state())  # as Hydra's joblib launcher does before every job
+rebuilt = Plugins.instance() is not before
+keep_plugins_across_jobs()
+keep_plugins_across_jobs()  # idempotent
+kept = Plugins.instance()
+Singleton.set_state(Singleton.get_state())
+print(rebuilt, Plugins.instance() is kept)
+"""
+
+
+def test_warm_workers_keep_hydras_plugin_registry_across_jobs():
+    # In a process of its own: the patch is meant for joblib workers, not this test session.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", KEEP_PLUGINS], env=dict(os.environ, PYTHONPATH=path),
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"], "Hydra rebuilds the registry; the warm worker keeps it"
