@@ -77,6 +77,10 @@ def test_a_job_killed_by_the_scheduler_is_reported_and_does_not_hang_the_sweep(c
         [
             sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={folder}", "hydra/launcher=slurm",
             "run.progress=false", "run.figure=false", "run.weeks=5200,20", "run.seed=1,2",
+            # Four times the users and staff (as benchmarks/run.py's (b)): the long jobs run for
+            # several seconds more, so the scheduler's kill lands while they run.
+            "model.population.initial_users=8000", "model.population.community_referrals=3.4",
+            "model.population.hospital_discharges=1.6", "model.workforce.professionals=800",
         ],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -94,9 +98,11 @@ def test_a_job_killed_by_the_scheduler_is_reported_and_does_not_hang_the_sweep(c
                     break
         time.sleep(0.2)
     assert target is not None, "no long job was seen running"
-    subprocess.run(["scancel", target], check=True, timeout=30)
+    # SIGKILL: submitit ignores the SIGTERM a plain scancel sends first (it waits for the
+    # scheduler's KillWait, 30 s here, before the KILL), and the long run may finish by then.
+    subprocess.run(["scancel", "--signal=KILL", target], check=True, timeout=30)
     out, err = proc.communicate(timeout=300)
-    assert proc.returncode != 0, "a killed job must make the sweep fail"
+    assert proc.returncode != 0, "a killed job must make the sweep fail\n" + err[-3000:]
     assert "Traceback" not in err
     assert "did not complete" in err
     collected = collect(folder)
