@@ -49,7 +49,10 @@ def assert_lower(low: np.ndarray, high: np.ndarray, min_rel: float, what: str) -
 def pool_runs():
     """Pooled partnership with and without a partner withdrawing half its pooled money."""
     policy = {
-        "pooled_budget_share": 0.5, "coterminosity": 0.7, "shared_records": 0.5, "joint_indicators": 0.4,
+        "pooled_budget_share": 0.5,
+        "coterminosity": 0.7,
+        "shared_records": 0.5,
+        "joint_indicators": 0.4,
     }
     shock = {"week": 60, "kind": "pool_withdrawal", "share": 0.5, "agency": "pct"}
     shocked = _runs({"policy": policy, "scenario": {"shocks": [shock]}}, weeks=WEEKS)
