@@ -10,6 +10,9 @@
 # killed a job, and a sweep would wait for it forever. Needs root (apt, daemons).
 # The PIDs of what was started are kept in $PARTNERSIM_SLURM_STATE (default /tmp/partnersim-slurm).
 set -euo pipefail
+# The daemons and runuser live in /usr/sbin, which a non-login or minimal environment may leave
+# off PATH.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 STATE=${PARTNERSIM_SLURM_STATE:-/tmp/partnersim-slurm}
 HOST=$(hostname -s)
