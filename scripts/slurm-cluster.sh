@@ -106,6 +106,10 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 JobCompType=jobcomp/none
 MinJobAge=300
+# Seconds between the SIGTERM of a cancelled or timed-out job and its SIGKILL (default 30).
+# submitit ignores the SIGTERM, so a cancelled job dies only at the KILL; 5 s keeps the tests of
+# a killed job quick and sure that the job is still running when it dies.
+KillWait=5
 $node
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
