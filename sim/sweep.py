@@ -1,8 +1,9 @@
 """Sweeps: the manifest of a sweep's jobs, resuming, failure records and progress.
 
-When ``partnersim -m`` starts, :class:`SweepCallback` expands the sweep exactly as Hydra's basic
-sweeper will and writes ``sweep.json`` into the sweep folder: every job's overrides, the total
-and the start time. Each job then:
+Once every job of ``partnersim -m`` is checked, partnersim's sweeper
+(hydra_plugins/partnersim_sweeper) writes ``sweep.json`` into the sweep folder
+(:func:`write_manifest`): every job's overrides, the total and the start time (with another
+sweeper, :class:`SweepCallback` writes it as the sweep starts). Each job then:
 
 - skips itself if its folder already holds a ``summary.json`` of the same configuration and
   package version (:func:`completed`), so re-running an interrupted sweep loses only the jobs that

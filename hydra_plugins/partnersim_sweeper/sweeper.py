@@ -18,7 +18,9 @@ This sweeper launches the same jobs in the same order and catches the same error
 - **Warm workers.** With the joblib launcher and more than one worker, the worker processes are
   started, and made to import the model (Mesa, pandas, pyarrow), in a background thread while
   the parent checks the jobs; the launcher's own ``Parallel`` then reuses those workers (joblib
-  keeps one reusable executor per set of arguments). On other launchers nothing changes.
+  keeps one reusable executor per set of arguments), without waiting for the warm-up to end. A
+  warm worker also keeps Hydra's plugin registry from job to job, instead of rebuilding it for
+  every job (:func:`keep_plugins_across_jobs`). On other launchers nothing changes.
 
 Select it with ``hydra/sweeper=partnersim`` (configs/config.yaml does); it takes the basic
 sweeper's settings, ``max_batch_size`` and ``params``.
