@@ -79,11 +79,6 @@ def user_totals(values: np.ndarray) -> np.ndarray:
     return values @ _ONES
 
 
-def domain_totals(values: np.ndarray) -> np.ndarray:
-    """Sum of a ``[n, 4]`` array over its rows, one total per domain (``values.sum(axis=0)``)."""
-    return np.ones(len(values)) @ values
-
-
 class Population:
     """Arrays of service users, grown by doubling as users arrive.
 

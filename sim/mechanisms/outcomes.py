@@ -174,7 +174,7 @@ def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.n
     Returns:
         ``{"all": ..., "health": ..., ...}``; 0 where there is no need.
     """
-    ones = np.ones(len(hours))  # totals over users (as domain_totals), with one vector of ones for both
+    ones = np.ones(len(hours))  # totals over users, per domain: one vector of ones for both
     total = ones @ hours
     done = (ones @ met_hours) * community.fit(model)
     all_hours = total.sum()
