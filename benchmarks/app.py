@@ -51,14 +51,9 @@ import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
 from sim import app, app_views  # noqa: E402
+from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing  # noqa: E402
 
 TARGET_MS = 200.0
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--disable-dev-shm-usage",
-]  # fmt: skip
 
 
 def summary(name: str, seconds: list[float]) -> str:
@@ -201,17 +196,6 @@ def in_browser(scenario: str, steps: int) -> dict[str, list[float]]:
     }
 
 
-def browser_available() -> str:
-    """Why the browser measurement cannot run, or "" if it can."""
-    if not Path(CHROMIUM).exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install playwright)"
-    return ""
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the measurements and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -222,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     results = in_process(args.scenario, args.steps)
-    why_not = "skipped (--no-browser)" if args.no_browser else browser_available()
+    why_not = "skipped (--no-browser)" if args.no_browser else browser_missing()
     if not why_not:
         results.update(in_browser(args.scenario, args.browser_steps))
 

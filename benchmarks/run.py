@@ -313,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     density = c.mean_agents / side**2
     print(f"Boltzmann: {c.mean_agents:,.0f} agents on {side}x{side} (density {density:.2f}; example's 1.00)")
     print(
-        f"Peak memory of (a): {mem_a:.0f} MB in a fresh process (importing the model alone: {mem_import:.0f} MB)"
+        f"Peak memory of (a): {mem_a:.0f} MB in a fresh process "
+        f"(importing the model alone: {mem_import:.0f} MB)"
     )
     print(f"  (that child's ru_maxrss, which counts this parent's size at the fork: {rusage_a:.0f} MB)\n")
 

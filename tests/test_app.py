@@ -30,17 +30,12 @@ import numpy as np
 import pytest
 
 from sim import app, app_views
+from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from sim.cli import CONFIG_DIR, compose_config
 from sim.config import ConfigError, PolicyConfig, to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--disable-dev-shm-usage",
-]  # fmt: skip
 POOL_WITHDRAWAL_OPENING = "A partnership that works until a partner pulls its money out."
 
 
@@ -280,14 +275,6 @@ def test_web_assets_are_installed_and_the_script_then_needs_no_network():
 
 
 # ------------------------------------------------------------------------------ in the browser
-def _browser_missing() -> str:
-    if not Path(CHROMIUM).exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install playwright)"
-    return ""
 
 
 def _free_port() -> int:
@@ -304,7 +291,7 @@ def _app_command() -> list[str]:
 @pytest.fixture(scope="module")
 def app_url():
     """The app, started on a free port by this module and stopped by its PID at the end."""
-    why = _browser_missing()
+    why = browser_missing()
     if why:
         if os.environ.get("PARTNERSIM_BROWSER_TESTS") == "require":
             pytest.fail(why)
