@@ -182,3 +182,36 @@ def test_warm_workers_keep_hydras_plugin_registry_across_jobs():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"], "Hydra rebuilds the registry; the warm worker keeps it"
+
+
+QUICK_EXIT = """
+import os
+import sys
+from hydra_plugins.partnersim_sweeper.sweeper import quick_exit
+
+class Cycle:
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        os.write(1, b"finalised")
+
+if "{mode}" == "quick":
+    quick_exit()
+    quick_exit()  # idempotent
+Cycle()  # cyclic garbage, left for the collections of the interpreter's shutdown
+print("buffered output ", end="")
+sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("mode", ["normal", "quick"])
+def test_a_quick_exit_skips_only_the_final_garbage_collections(mode):
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", QUICK_EXIT.replace("{mode}", mode)], env=dict(os.environ, PYTHONPATH=path),
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 3, "the exit code is kept"
+    assert "buffered output" in done.stdout, "buffered output is still written"
+    finalised = "finalised" in done.stdout
+    assert finalised == (mode == "normal"), "only a quick exit skips the shutdown's collections"

@@ -20,7 +20,8 @@ This sweeper launches the same jobs in the same order and catches the same error
   the parent checks the jobs; the launcher's own ``Parallel`` then reuses those workers (joblib
   keeps one reusable executor per set of arguments), without waiting for the warm-up to end. A
   warm worker also keeps Hydra's plugin registry from job to job, instead of rebuilding it for
-  every job (:func:`keep_plugins_across_jobs`). On other launchers nothing changes.
+  every job (:func:`keep_plugins_across_jobs`), and its exit skips the interpreter's final
+  garbage collections (:func:`quick_exit`). On other launchers nothing changes.
 
 Select it with ``hydra/sweeper=partnersim`` (configs/config.yaml does); it takes the basic
 sweeper's settings, ``max_batch_size`` and ``params``.
@@ -139,8 +140,9 @@ def _structural(override: Override, loader: Any) -> bool:
 def warm_worker() -> int:
     """Prepare a joblib worker for the sweep's jobs; return the worker's pid.
 
-    Imports what every job needs (the model, its outputs), and keeps Hydra's plugin registry
-    across the worker's jobs (:func:`keep_plugins_across_jobs`).
+    Imports what every job needs (the model, its outputs), keeps Hydra's plugin registry
+    across the worker's jobs (:func:`keep_plugins_across_jobs`), and makes the worker's exit
+    quick (:func:`quick_exit`).
     """
     import os
 
@@ -151,7 +153,24 @@ def warm_worker() -> int:
     import sim.outputs  # noqa: F401
 
     keep_plugins_across_jobs()
+    quick_exit()
     return os.getpid()
+
+
+def quick_exit() -> None:
+    """Skip the garbage collections of the interpreter's shutdown in this process. Idempotent.
+
+    A worker's last act is to shut down its interpreter, whose garbage collections walk every
+    object the imports made (Mesa, pandas, pyarrow, Hydra): about 0.13 s, while the sweep command
+    waits for its workers to end. None of those objects needs finalising, so at exit they are
+    moved to the collector's permanent generation (``gc.freeze``), which shutdown leaves alone.
+    Every other exit step (atexit handlers, flushing files, the exit code) is unchanged.
+    """
+    import atexit
+    import gc
+
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 def keep_plugins_across_jobs() -> None:
