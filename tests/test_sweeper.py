@@ -7,6 +7,7 @@ job, on the real configs, and check that its warm joblib workers are the ones th
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import setup_globals
 from hydra.errors import HydraException
 from hydra.types import HydraContext, RunMode
+from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.cli import CONFIG_DIR
@@ -185,6 +187,7 @@ def test_warm_workers_keep_hydras_plugin_registry_across_jobs():
 
 
 QUICK_EXIT = """
+import json
 import os
 import sys
 from hydra_plugins.partnersim_sweeper.sweeper import quick_exit
@@ -215,3 +218,45 @@ def test_a_quick_exit_skips_only_the_final_garbage_collections(mode):
     assert "buffered output" in done.stdout, "buffered output is still written"
     finalised = "finalised" in done.stdout
     assert finalised == (mode == "normal"), "only a quick exit skips the shutdown's collections"
+
+
+def test_a_worker_unpickles_a_batchs_shared_part_once(monkeypatch):
+    import pickle
+
+    from hydra_plugins.hydra_joblib_launcher import _core
+
+    from hydra_plugins.partnersim_sweeper.sweeper import execute_shared
+
+    seen = []
+    monkeypatch.setattr(_core, "execute_job", lambda idx, overrides, *shared: seen.append((idx, shared)))
+    payload = pickle.dumps(({"context": 1}, {"config": 2}, "task", {"state": 3}))
+    execute_shared(0, ["a=1"], "batch-1", payload)
+    execute_shared(1, ["a=2"], "batch-1", payload)
+    execute_shared(2, ["a=3"], "batch-2", payload)
+    assert [idx for idx, _ in seen] == [0, 1, 2]
+    assert seen[0][1] == ({"context": 1}, {"config": 2}, "task", {"state": 3})
+    assert all(a is b for a, b in zip(seen[0][1], seen[1][1], strict=True)), "same batch: kept"
+    assert seen[2][1][0] is not seen[0][1][0], "a new batch is unpickled afresh"
+
+
+def test_one_worker_and_two_workers_give_the_same_jobs(tmp_path):
+    def sweep(n_jobs: int) -> dict[str, tuple]:
+        folder = tmp_path / f"n{n_jobs}"
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={folder}",
+             f"hydra.launcher.n_jobs={n_jobs}", "hydra.sweeper.max_batch_size=3",  # batches of 3 and 1
+             "run.weeks=8", "run.progress=false", "run.figure=false", "run.seed=1,2",
+             "policy.joint_indicators=0,1"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        jobs = {}
+        for job in folder.glob("job_*"):
+            summary = json.loads((job / "summary.json").read_text())
+            num = OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.job.num
+            jobs[job.name] = (num, summary["seed"], summary["outcomes"])
+        return jobs
+
+    one, two = sweep(1), sweep(2)
+    assert len(one) == 4
+    assert two == one, "job numbers, seeds and outcomes do not depend on the number of workers"
