@@ -23,7 +23,8 @@ mutual trust, ``U_ij`` their shared understanding of each other's profession,
 agencies' weight on joint indicators. Failure means delay (the package does not start, or a
 week's service is missed), a duplicated visit (``coordination.failure_extra_hours``) and lost
 well-being (``coordination.failure_wellbeing_loss``). Every attempt is recorded as an event
-between the two professionals, which the relationship mechanisms consume.
+between the two professionals, which the relationship mechanisms consume. A week's starts and
+reviews are coordinated together, once the week's deliveries are drawn (docs/ODD.md, 7.4).
 
 Sources: Brereton & Clarke (002) on role clarity, workload and the three battles; Willis (000)
 on shared understanding of terms; Glasby & Dickinson (004) on partnership as a means to an end
@@ -73,20 +74,30 @@ def success_probability(
         Success probabilities in (0, 1).
     """
     s, c = model.staff, model.params.coordination
-    ai, aj = s.employer[i], s.employer[j]
+    n_agency, n_prof = model.n_agencies, s.understanding.shape[1]
+    ai, aj = s.employer.take(i), s.employer.take(j)
     # The agency pair's terms, for all pairs at once (a few agencies): shared records, and the
     # agencies' weight on joint indicators (half of effort, which is itself averaged).
     jw = model.agency_joint_weight
     pair = c.records * model.records + (0.25 * c.effort) * (jw[:, None] + jw)
     relief = model.params.culture.recognition_relief * model.policy.culture_recognition
-    u = s.understanding
-    logit = (0.5 * c.trust) * (s.trust[i, aj] + s.trust[j, ai])
-    logit += (0.5 * c.understanding) * (u[i, s.profession[j]] + u[j, s.profession[i]])
-    logit += pair[ai, aj]
-    logit += c.alignment * model.pop.alignment[users]
+    # Entries [i, aj] and the like are read from the flattened arrays (row * columns + column).
+    trust, understanding = s.trust.ravel(), s.understanding.ravel()
+    logit = trust.take(i * n_agency + aj)
+    logit += trust.take(j * n_agency + ai)
+    logit *= 0.5 * c.trust
+    term = understanding.take(i * n_prof + s.profession.take(j))
+    term += understanding.take(j * n_prof + s.profession.take(i))
+    term *= 0.5 * c.understanding
+    logit += term
+    logit += pair.ravel().take(ai * n_agency + aj)
+    logit += c.alignment * model.pop.alignment.take(users)
     logit -= c.culture * (1.0 - relief) * model.cultural_distance_between(i, j)
     logit -= c.extra_agency * np.maximum(n_ag - 2, 0)
-    logit += (0.25 * c.effort) * (s.loyalty[i] + s.loyalty[j])
+    term = s.loyalty.take(i)
+    term += s.loyalty.take(j)
+    term *= 0.25 * c.effort
+    logit += term
     logit += c.intercept
     # 1 / (1 + exp(-logit)), in place
     p = np.exp(np.negative(logit, out=logit), out=logit)
@@ -156,32 +167,36 @@ def coordinate(
     return ok
 
 
-def start_packages(model: PartnershipModel) -> None:
-    """Start funded packages in priority order with each agency's remaining hours.
+def _start_candidates(model: PartnershipModel) -> tuple[np.ndarray, ...]:
+    """The funded needs that start this week if their coordination succeeds.
 
     Every agency's queue is handled at once: the needs awaiting service are sorted by agency and,
-    within it, by priority; a need starts if the hours of its agency's needs up to and including
-    it fit in the agency's reserve for new work.
+    within it, by priority; a need is a candidate if the hours of its agency's needs up to and
+    including it fit in the agency's reserve for new work. Those hours are taken off the reserve.
+
+    Returns:
+        ``(users, doms, cells, agencies)`` of the candidates, in that order.
     """
     pop = model.pop
     rows = model.active
     users, doms = needs_where(rows, pop.stage.take(rows, axis=0) == SERVICE)
-    if users.size == 0:
-        return
     cell = cells(users, doms)
     agencies = pop.resp.ravel()[cell]
+    if users.size == 0:
+        return users, doms, cell, agencies
     order = np.lexsort((-assessment.priority(model, agencies, users), agencies))
     users, doms, cell, agencies = users[order], doms[order], cell[order], agencies[order]
     hours = pop.hours.ravel()[cell]
     queued = np.cumsum(hours)
     earlier = np.concatenate(([0.0], queued))[agencies.searchsorted(agencies)]  # other agencies' hours
     fits = (queued - earlier <= model.new_hours[agencies]).nonzero()[0]
-    if fits.size == 0:
-        return
-    users, doms, cell, agencies = users[fits], doms[fits], cell[fits], agencies[fits]
-    model.new_hours -= np.bincount(agencies, weights=hours[fits], minlength=model.n_agencies)
-    ok = coordinate(model, users, doms, agencies).nonzero()[0]
-    users, cell, agencies = users[ok], cell[ok], agencies[ok]
+    model.new_hours -= np.bincount(agencies[fits], weights=hours[fits], minlength=model.n_agencies)
+    return users[fits], doms[fits], cell[fits], agencies[fits]
+
+
+def _start(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, agencies: np.ndarray) -> None:
+    """Start the packages whose coordination succeeded: a key worker is chosen, the need is served."""
+    pop = model.pop
     staff = model.choose_staff(agencies)
     _count_new_professionals(model, users, agencies, pop.key.ravel()[cell] != staff)
     pop.key.ravel()[cell] = staff
@@ -209,43 +224,76 @@ def _count_new_professionals(
 def deliver(model: PartnershipModel) -> None:
     """Deliver this week's services.
 
-    New starts, ongoing packages, reviews of joint cases, and their cost to each funder.
+    New starts and reviews of joint cases (coordinated together), ongoing packages, and their
+    cost to each funder.
     """
     pop, s = model.pop, model.staff
-    start_packages(model)
+    start_users, start_doms, start_cells, start_agencies = _start_candidates(model)
+    n = start_users.size
+
+    # Packages of users at home that are not self-funded: those served, and this week's candidates.
     rows = model.active
-    home = rows[~pop.in_hospital[rows]]
-    served = pop.stage.take(home, axis=0) == SERVED
+    at_home = ~pop.in_hospital[rows]
+    home = rows[at_home]
     self_funded = pop.funder.take(home, axis=0) == model.SELF
-    local = (served & ~self_funded).ravel().nonzero()[0]  # cells of the [home, 4] block
+    local = ((pop.stage.take(home, axis=0) == SERVED) & ~self_funded).ravel().nonzero()[0]  # [home, 4] cells
     users, doms = split(local)
     users = home[users]
     cell = cells(users, doms)
     agencies = pop.resp.ravel()[cell]
     hours = pop.hours.ravel()[cell]
+    new = at_home[rows.searchsorted(start_users)]
+    new &= pop.funder.ravel()[start_cells] != model.SELF
+    new = new.nonzero()[0]  # the candidates whose package would be delivered at home
+    new_local = home.searchsorted(start_users[new]) * N_DOMAINS + start_doms[new]
+    new_hours = pop.hours.ravel()[start_cells[new]]
+
+    # Delivery within each agency's casework hours, as if every candidate started.
     cap = model.casework_capacity()
     demand = np.bincount(agencies, weights=hours, minlength=model.n_agencies)
+    demand += np.bincount(start_agencies[new], weights=new_hours, minlength=model.n_agencies)
     short = demand > cap
     if short.any():
-        share = cap / np.where(short, demand, 1.0)
-        delivered = model.rng.random(users.size) < np.where(short, share, 1.0)[agencies]
+        share = np.where(short, cap / np.where(short, demand, 1.0), 1.0)
+        draw = model.rng.random(users.size + new.size)
+        draw[: users.size] -= share[agencies]
+        draw[users.size :] -= share[start_agencies[new]]
+        delivered = draw < 0.0
     else:
-        delivered = np.ones(users.size, bool)
-    model.use_casework(np.minimum(demand, cap))
+        delivered = np.ones(users.size + new.size, bool)
+
+    # Reviews of delivered packages: each with chance review_rate, at most one per user.
+    review = delivered[: users.size] & (model.rng.random(users.size) < model.params.coordination.review_rate)
+    review = review.nonzero()[0]
+    if review.size:
+        reviewed = users[review]
+        review = review[np.concatenate(([True], reviewed[1:] != reviewed[:-1]))]  # needs come sorted by user
+
+    # One coordination for the starts and the reviews.
+    ok = coordinate(
+        model,
+        np.concatenate((start_users, users[review])),
+        np.concatenate((start_doms, doms[review])),
+        np.concatenate((start_agencies, agencies[review])),
+    )
+    delivered[review[~ok[n:]]] = False  # a failed review: this week's service is missed
+    started = ok[:n]
+    _start(model, start_users[started], start_cells[started], start_agencies[started])
+
+    # The packages that started join the ongoing ones.
+    joined = np.concatenate((np.ones(users.size, bool), started[new]))
+    local = np.concatenate((local, new_local))[joined]
+    cell = np.concatenate((cell, start_cells[new]))[joined]
+    agencies = np.concatenate((agencies, start_agencies[new]))[joined]
+    hours = np.concatenate((hours, new_hours))[joined]
+    delivered = delivered[joined]
+    model.use_casework(np.minimum(np.bincount(agencies, weights=hours, minlength=model.n_agencies), cap))
     key = pop.key.ravel()[cell]
     s.caseload[:] = np.bincount(np.maximum(key, 0), weights=hours * (key >= 0), minlength=s.n)
     model.staff_changed()
 
-    # Reviews of joint cases: at most one per user (the first of its needs flagged).
-    review = (delivered & (model.rng.random(users.size) < model.params.coordination.review_rate)).nonzero()[0]
-    if review.size:
-        reviewed = users[review]
-        first = review[np.concatenate(([True], reviewed[1:] != reviewed[:-1]))]  # needs come sorted by user
-        ok = coordinate(model, users[first], doms[first], agencies[first])
-        delivered[first[~ok]] = False
-
     # A need is met if delivered this week; self-funded needs always are.
-    met = served & self_funded
+    met = (pop.stage.take(home, axis=0) == SERVED) & self_funded
     met.ravel()[local[delivered]] = True
     put_rows(pop.met, home, met)
     _pay(model, hours, agencies, pop.funder.ravel()[cell])
