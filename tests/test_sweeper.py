@@ -260,3 +260,38 @@ def test_one_worker_and_two_workers_give_the_same_jobs(tmp_path):
     one, two = sweep(1), sweep(2)
     assert len(one) == 4
     assert two == one, "job numbers, seeds and outcomes do not depend on the number of workers"
+
+
+def test_workers_are_forked_only_from_a_process_with_no_other_thread():
+    import threading
+
+    from hydra_plugins.partnersim_sweeper.sweeper import fork_is_safe
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not fork_is_safe(), "a second thread: loky starts the workers"
+    finally:
+        stop.set()
+        other.join()
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    code = "from hydra_plugins.partnersim_sweeper.sweeper import fork_is_safe; print(fork_is_safe())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=path),
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.stdout.strip() == str(sys.platform == "linux"), done.stderr
+
+
+def test_a_parallel_sweep_from_the_command_line_forks_its_workers_on_linux(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+         "hydra.launcher.n_jobs=2", "run.weeks=4", "run.progress=false", "run.figure=false", "run.seed=1,2",
+         "hydra.verbose=[hydra_plugins.partnersim_sweeper.sweeper]"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = "forked from this process" if sys.platform == "linux" else "loky's"
+    assert f"joblib workers: {expected}" in done.stdout + done.stderr
+    assert len(list((tmp_path / "sweep").glob("*/summary.json"))) == 2

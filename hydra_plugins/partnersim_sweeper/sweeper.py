@@ -15,7 +15,12 @@ This sweeper launches the same jobs in the same order and catches the same error
   it to that composed configuration, exactly as Hydra's composition assigns it (types, struct
   mode, existing keys). A 5 x 4 grid of plain values costs one composition and 9 assignments
   instead of 20 compositions.
-- **Warm workers.** With the joblib launcher and more than one worker, the worker processes are
+- **Forked workers.** With the joblib launcher and more than one worker, on Linux and from a
+  process with no other thread, the workers are forked from the command's process (joblib's
+  ``multiprocessing`` backend) rather than started afresh by loky: they inherit Hydra, numpy and
+  joblib, so each imports only the model, and there is no loky bootstrap or resource tracker to
+  start (:func:`launch_joblib`, :func:`fork_is_safe`).
+- **Warm workers.** Elsewhere (macOS, Windows, a threaded host), loky's worker processes are
   started, and made to import the model (Mesa, pandas, pyarrow), in a background thread while
   the parent checks the jobs; the launcher's own ``Parallel`` then reuses those workers (joblib
   keeps one reusable executor per set of arguments), without waiting for the warm-up to end. A
@@ -31,6 +36,7 @@ sweeper's settings, ``max_batch_size`` and ``params``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -98,9 +104,15 @@ class PartnersimSweeper(BasicSweeper):
         conf = self._parse_config() + list(arguments)
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         self.overrides = self.split_arguments(parser.parse_overrides(conf), self.max_batch_size)
-        # The workers warm up while the jobs are checked and the launcher prepares its first tasks:
-        # joblib queues those behind the warm-up on the same workers, so nothing waits for it here.
-        self._warm = _WarmWorkers.start(self.launcher, sum(len(batch) for batch in self.overrides))
+        jobs = sum(len(batch) for batch in self.overrides)
+        # Several joblib workers: forked from this process where that is safe, otherwise loky's,
+        # which warm up while the jobs are checked and the launcher prepares its first tasks
+        # (joblib queues those behind the warm-up on the same workers, so nothing waits for it).
+        self._parallel = _parallel_workers(self.launcher, jobs) >= 2
+        self._fork = self._parallel and fork_is_safe()
+        self._warm = _WarmWorkers.start(self.launcher, jobs) if self._parallel and not self._fork else None
+        if self._parallel:
+            log.debug("joblib workers: %s", "forked from this process" if self._fork else "loky's")
         try:
             tic = time.perf_counter()
             for batch in self.overrides:
@@ -114,8 +126,8 @@ class PartnersimSweeper(BasicSweeper):
             initial_job_idx = 0
             while not self.is_done():
                 batch = self.get_job_batch()
-                if self._warm is not None:  # the joblib launcher, with two workers or more
-                    results = launch_joblib(self.launcher, batch, initial_job_idx)
+                if self._parallel:  # the joblib launcher, with two workers or more
+                    results = launch_joblib(self.launcher, batch, initial_job_idx, fork=self._fork)
                 else:
                     results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
                 for result in results:
@@ -133,7 +145,9 @@ class PartnersimSweeper(BasicSweeper):
             log.debug("warmed %d joblib workers in %.2f s", len(warm.pids), warm.seconds)
 
 
-def launch_joblib(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[Any]:
+def launch_joblib(
+    launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int, fork: bool = False
+) -> list[Any]:
     """Run a batch of jobs as Hydra's joblib launcher does, sending the jobs' shared part once.
 
     Hydra's launcher passes every job the whole Hydra context, configuration, task function and
@@ -143,10 +157,18 @@ def launch_joblib(launcher: Any, job_overrides: Sequence[Sequence[str]], initial
     and a worker unpickles them once (:func:`execute_shared`). Each job then runs through Hydra's
     own ``execute_job``, as before, and the log lines are Hydra's.
 
+    With ``fork``, the workers are joblib's ``multiprocessing`` ones, forked from this process
+    (see :func:`fork_is_safe`), rather than loky's, started afresh: they inherit everything this
+    process has imported (Hydra, numpy, joblib), so each imports only the model, and they end
+    without tearing down their interpreter. Before the fork the collector's objects are frozen
+    (``gc.freeze``), so that the workers' garbage collections do not copy the pages they share
+    with this process; they are unfrozen when the batch ends.
+
     Args:
         launcher: the joblib launcher, set up by Hydra.
         job_overrides: each job's overrides.
         initial_job_idx: the index of the batch's first job in the sweep.
+        fork: fork the workers from this process.
 
     Returns:
         The jobs' JobReturns, in order.
@@ -172,12 +194,19 @@ def launch_joblib(launcher: Any, job_overrides: Sequence[Sequence[str]], initial
         _core.log.info("\t#{} : {}".format(idx, " ".join(filter_overrides(overrides))))
     shared = (launcher.hydra_context, launcher.config, launcher.task_function, Singleton.get_state())
     payload, key = cloudpickle.dumps(shared), uuid.uuid4().hex
-    return list(
-        Parallel(**cfg)(
-            delayed(execute_shared)(initial_job_idx + idx, list(overrides), key, payload)
-            for idx, overrides in enumerate(job_overrides)
-        )
+    jobs = (
+        delayed(execute_shared)(initial_job_idx + idx, list(overrides), key, payload)
+        for idx, overrides in enumerate(job_overrides)
     )
+    if not fork:
+        return list(Parallel(**cfg)(jobs))
+    cfg["backend"] = "multiprocessing"
+    gc.collect()  # (as joblib does before it forks; then nothing is left for the freeze to keep)
+    gc.freeze()
+    try:
+        return list(Parallel(**cfg)(jobs))
+    finally:
+        gc.unfreeze()
 
 
 _shared: dict[str, tuple[Any, ...]] = {}  # a worker's unpickled shared part, by batch key
@@ -196,6 +225,7 @@ def execute_shared(idx: int, overrides: list[str], key: str, payload: bytes) -> 
 
     from hydra_plugins.hydra_joblib_launcher import _core
 
+    keep_plugins_across_jobs()  # (a forked worker was not warmed)
     if key not in _shared:
         _shared.clear()  # only the current batch's
         _shared[key] = pickle.loads(payload)
@@ -309,6 +339,31 @@ class _WarmWorkers:
     def join(self) -> None:
         """Wait for the warm-up to end."""
         self._thread.join()
+
+
+def fork_is_safe() -> bool:
+    """Whether this process can fork its sweep workers.
+
+    On Linux, where ``fork`` is multiprocessing's start method, and only while this process has
+    no other thread (a thread holding a lock at the fork would leave it locked in the worker). On
+    macOS and Windows, or in a threaded host such as a notebook kernel, loky starts the workers.
+    """
+    import multiprocessing
+    import sys
+
+    return (
+        sys.platform == "linux"
+        and multiprocessing.get_start_method(allow_none=True) in (None, "fork")
+        and threading.active_count() == 1
+    )
+
+
+def _parallel_workers(launcher: Any, jobs: int) -> int:
+    """How many joblib workers the launcher will run ``jobs`` jobs on; 0 for another launcher."""
+    cfg = joblib_settings(launcher)
+    if cfg is None:
+        return 0
+    return min(_effective_workers(cfg.get("n_jobs")), jobs)
 
 
 def joblib_settings(launcher: Any) -> dict[str, Any] | None:
