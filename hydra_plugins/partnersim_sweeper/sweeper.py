@@ -316,11 +316,8 @@ class _WarmWorkers:
     @classmethod
     def start(cls, launcher: Any, jobs: int) -> _WarmWorkers | None:
         """Start warming the launcher's workers for ``jobs`` jobs, or return None if not worth it."""
-        cfg = joblib_settings(launcher)
-        if cfg is None:
-            return None
-        workers = min(_effective_workers(cfg.get("n_jobs")), jobs)
-        if workers < 2:
+        workers, cfg = _parallel_workers(launcher, jobs), joblib_settings(launcher)
+        if workers < 2 or cfg is None:
             return None
         warm = cls(cfg, workers)
         warm._thread.start()
