@@ -35,12 +35,10 @@ import io
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +49,7 @@ import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
 from sim import app, app_views  # noqa: E402
-from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing  # noqa: E402
+from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app  # noqa: E402
 
 TARGET_MS = 200.0
 
@@ -106,26 +104,6 @@ def in_process(scenario: str, steps: int) -> dict[str, list[float]]:
 
 
 # ------------------------------------------------------------------------------ (b) in the browser
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"the app did not answer at {url} within {timeout:.0f} s")
-
-
 # The charts whose data change every week (Mrs Smith's journey does not once she has left).
 WEEKLY_CHARTS = ".partnersim-map svg.marks, .partnersim-network svg.marks, .partnersim-plots svg.marks"
 
@@ -157,7 +135,7 @@ def in_browser(scenario: str, steps: int) -> dict[str, list[float]]:
     """Press Step ``steps`` times in Chromium; time until the week shows and the charts are redrawn."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     process = subprocess.Popen(
         [sys.executable, "-m", "sim.app", "--port", str(port)],
@@ -167,7 +145,7 @@ def in_browser(scenario: str, steps: int) -> dict[str, list[float]]:
     )
     shown, drawn = [], []
     try:
-        _wait_for(url, process)
+        wait_for_app(url, process)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1200})

@@ -18,19 +18,17 @@ import dataclasses
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 import typing
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim import app, app_views
-from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing
+from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app
 from sim.cli import CONFIG_DIR, compose_config
 from sim.config import ConfigError, PolicyConfig, to_dict
 
@@ -277,12 +275,6 @@ def test_web_assets_are_installed_and_the_script_then_needs_no_network():
 # ------------------------------------------------------------------------------ in the browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _app_command() -> list[str]:
     script = Path(sys.executable).with_name("partnersim-app")
     return [str(script)] if script.exists() else [sys.executable, "-m", "sim.app"]
@@ -300,7 +292,7 @@ def app_url():
         "the page would stay blank offline: run scripts/install-web-assets.sh"
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = ARTIFACTS / "app-server.log"
     with log.open("w") as out:
@@ -308,16 +300,10 @@ def app_url():
             [*_app_command(), "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, f"the app exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, f"the app did not answer at {url}: {log.read_text()[-2000:]}"
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.25)
+        try:
+            wait_for_app(url, process)
+        except RuntimeError as err:
+            pytest.fail(f"{err}: {log.read_text()[-2000:]}")
         assert f"partnersim-app: {url}" in log.read_text()  # it prints its address
         yield url
     finally:
