@@ -32,10 +32,10 @@ class Staff:
     def __init__(self, n: int, n_agencies: int, n_professions: int, dims: int):
         """Allocate arrays for ``n`` posts."""
         self.n = n
-        self.employer = np.zeros(n, np.int32)
-        self.profession = np.zeros(n, np.int32)
+        self.employer = np.zeros(n, np.intp)
+        self.profession = np.zeros(n, np.intp)
         self.frontline = np.zeros(n, bool)
-        self.patch = np.zeros(n, np.int32)
+        self.patch = np.zeros(n, np.intp)
         self.pay = np.ones(n)
         self.culture = np.zeros((n, dims))
         self.norm = np.zeros((n, dims))

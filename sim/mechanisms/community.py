@@ -38,7 +38,7 @@ def assign_responsibility(model: PartnershipModel, rows: np.ndarray) -> None:
     """
     pop = model.pop
     council = model.council_of.take(pop.council.take(rows))
-    resp = np.empty((rows.size, 4), np.int32)
+    resp = np.empty((rows.size, 4), np.intp)
     resp[:, HEALTH] = model.pct_of.take(pop.health_area.take(rows))
     resp[:, PERSONAL] = council
     if model.policy.community_partners:
