@@ -102,6 +102,8 @@ class Population:
         self.n = 0
         self.traced = -1
         self._alloc(max(capacity, 16))
+        self._rows = np.zeros(0, np.intp)  # the active rows at the last active_rows(), and n then
+        self._rows_n = 0
 
     def _alloc(self, cap: int) -> None:
         specs = {
@@ -157,8 +159,21 @@ class Population:
         return rows
 
     def active_rows(self) -> np.ndarray:
-        """Rows of users still using services."""
-        return self.active[: self.n].nonzero()[0]
+        """Rows of users still using services, in order.
+
+        A user who has left never becomes active again, and new users are added at the end; so
+        the rows are those of the last call still active, then the active rows added since. (Much
+        quicker than a scan of every row ever added, most of whom have left.) Do not modify the
+        returned array in place.
+        """
+        rows = self._rows
+        rows = rows[self.active.take(rows)]
+        if self.n > self._rows_n:
+            added = self.active[self._rows_n : self.n].nonzero()[0]
+            added += self._rows_n
+            rows = np.concatenate((rows, added))
+        self._rows, self._rows_n = rows, self.n
+        return rows
 
     def waiting(self, rows: np.ndarray) -> np.ndarray:
         """Whether each user in ``rows`` is waiting for an assessment, funding or a service."""

@@ -139,6 +139,10 @@ def check_week(model: PartnershipModel) -> None:
         f"week {week}: users not conserved: arrived={arrived} active={active} left={left}"
     )
     assert pop.n == arrived, f"week {week}: {pop.n} user rows but {arrived} arrivals counted"
+    # The model's active rows (kept up to date incrementally) are exactly the active users.
+    scanned = pop.active[: pop.n].nonzero()[0]
+    assert np.array_equal(model.active, scanned), f"week {week}: model.active differs from a scan"
+    assert np.array_equal(pop.active_rows(), scanned), f"week {week}: active_rows() differs from a scan"
 
     # State variables in [0, 1] and finite.
     bounded = {
