@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.mechanisms import decisions
+
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
 
@@ -138,8 +140,6 @@ class Agency(mesa.Agent):
 
     def decide(self) -> None:
         """Take this week's decisions, if the agency's calendar says so (mechanism 10)."""
-        from sim.mechanisms import decisions
-
         week_of_year = self.model.week % 52
         if week_of_year == self.budget_week:
             decisions.set_budget(self.model, self)

@@ -51,6 +51,11 @@ PROFESSION_MIX = {
 ACUTE_SHARE = 0.08
 
 
+def _unit(values: np.ndarray) -> np.ndarray:
+    """``values`` clipped into [0, 1], in place (``np.clip``'s result, at half its cost for a few values)."""
+    return np.minimum(np.maximum(values, 0.0, out=values), 1.0, out=values)
+
+
 class PartnershipModel(mesa.Model):
     """Agent-based model of partnership working between health and social care agencies.
 
@@ -218,14 +223,12 @@ class PartnershipModel(mesa.Model):
         if k == 0:
             return
         t, c, lp = self.params.trust, self.params.culture, self.params.loyalty
-        s.culture[rows] = np.clip(s.norm[rows] + rng.normal(0.0, 0.05, (k, s.culture.shape[1])), 0.0, 1.0)
-        s.trust[rows] = np.clip(rng.normal(t.initial, t.spread, (k, self.n_agencies)), 0.0, 1.0)
+        s.culture[rows] = _unit(s.norm[rows] + rng.normal(0.0, 0.05, (k, s.culture.shape[1])))
+        s.trust[rows] = _unit(rng.normal(t.initial, t.spread, (k, self.n_agencies)))
         s.trust[rows, s.employer[rows]] = 1.0
-        s.understanding[rows] = np.clip(
-            rng.normal(c.understanding_initial, 0.05, (k, s.understanding.shape[1])), 0.0, 1.0
-        )
+        s.understanding[rows] = _unit(rng.normal(c.understanding_initial, 0.05, (k, s.understanding.shape[1])))
         s.understanding[rows, s.profession[rows]] = 1.0
-        s.loyalty[rows] = np.clip(rng.normal(lp.initial, 0.05, k), 0.0, 1.0)
+        s.loyalty[rows] = _unit(rng.normal(lp.initial, 0.05, k))
         s.morale[rows] = 0.8
         s.in_post[rows] = True
         s.problem[rows] = 0

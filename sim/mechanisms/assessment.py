@@ -55,18 +55,24 @@ def priority(model: PartnershipModel, agencies: np.ndarray, users: np.ndarray) -
         Scores: weeks waited, plus severity, plus the regime's favourites, plus a random tiebreak.
     """
     pop, week = model.pop, model.week
-    waited = week - pop.wait_start[users]
-    jw = model.agency_joint_weight[agencies]
+    waited = week - pop.wait_start.take(users)
+    jw = model.agency_joint_weight.take(agencies)
     # In hospital, or discharged less than four weeks ago.
-    hospital_side = pop.in_hospital[users] | (pop.last_discharge[users] > week - 4)
-    own_target = waited < 4
-    return (
-        waited
-        + 5.0 * pop.severity[users]
-        + 10.0 * jw * hospital_side
-        + 8.0 * (1.0 - jw) * own_target
-        + model.rng.random(users.size)
-    )
+    hospital_side = pop.in_hospital.take(users)
+    hospital_side |= pop.last_discharge.take(users) > week - 4
+    # waited + 5 severity + 10 jw hospital_side + 8 (1 - jw) [waited < 4] + a uniform draw,
+    # added in that order, in place.
+    score = 5.0 * pop.severity.take(users)
+    score += waited
+    term = 10.0 * jw
+    term *= hospital_side
+    score += term
+    np.subtract(1.0, jw, out=term)
+    term *= 8.0
+    term *= waited < 4
+    score += term
+    score += model.rng.random(users.size)
+    return score
 
 
 def assess(model: PartnershipModel) -> None:
