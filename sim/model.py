@@ -151,6 +151,7 @@ class PartnershipModel(mesa.Model):
         self.agency_pool_stake = z.copy()
         self.agency_pool_factor = np.ones(self.n_agencies)
         self.new_hours = z.copy()
+        self.ongoing: tuple[np.ndarray, ...] = ()  # this week's ongoing packages (coordination.ongoing)
 
     def _build_staff(self) -> None:
         w, pop = self.params.workforce, self.params.population
@@ -226,7 +227,8 @@ class PartnershipModel(mesa.Model):
         s.culture[rows] = _unit(s.norm[rows] + rng.normal(0.0, 0.05, (k, s.culture.shape[1])))
         s.trust[rows] = _unit(rng.normal(t.initial, t.spread, (k, self.n_agencies)))
         s.trust[rows, s.employer[rows]] = 1.0
-        s.understanding[rows] = _unit(rng.normal(c.understanding_initial, 0.05, (k, s.understanding.shape[1])))
+        n_prof = s.understanding.shape[1]
+        s.understanding[rows] = _unit(rng.normal(c.understanding_initial, 0.05, (k, n_prof)))
         s.understanding[rows, s.profession[rows]] = 1.0
         s.loyalty[rows] = _unit(rng.normal(lp.initial, 0.05, k))
         s.morale[rows] = 0.8

@@ -221,6 +221,37 @@ def _count_new_professionals(
     np.add.at(model.pop.professionals_met, users[last], new[last])
 
 
+def ongoing(model: PartnershipModel) -> tuple[np.ndarray, ...]:
+    """The ongoing packages: served needs of users at home, not self-funded, and their hours.
+
+    Computed once a week, when each agency sets aside its hours for new work
+    (:func:`sim.mechanisms.workforce.reserve_new_work`), and kept as ``model.ongoing`` for
+    :func:`deliver`: the assessments and funding decisions in between start no package and end
+    none (a self-funder's need becomes served, but is not among these), and no one is admitted
+    or discharged.
+
+    Returns:
+        ``(at_home, home, local, users, doms, cells, agencies, hours, demand)``: whether each active
+        user is at home, and those users' rows; each package's cell in a ``[home, 4]`` block, its
+        user, domain and cell, the agency providing it and its hours a week; and the hours of
+        ongoing packages per agency.
+    """
+    pop = model.pop
+    rows = model.active
+    at_home = ~pop.in_hospital.take(rows)
+    home = rows[at_home]
+    served = pop.stage.take(home, axis=0) == SERVED
+    served &= pop.funder.take(home, axis=0) != model.SELF
+    local = served.ravel().nonzero()[0]  # cells of the [home, 4] block
+    users, doms = split(local)
+    users = home.take(users)
+    cell = cells(users, doms)
+    agencies = pop.resp.ravel().take(cell)
+    hours = pop.hours.ravel().take(cell)
+    demand = np.bincount(agencies, weights=hours, minlength=model.n_agencies)
+    return at_home, home, local, users, doms, cell, agencies, hours, demand
+
+
 def deliver(model: PartnershipModel) -> None:
     """Deliver this week's services.
 
@@ -231,17 +262,10 @@ def deliver(model: PartnershipModel) -> None:
     start_users, start_doms, start_cells, start_agencies = _start_candidates(model)
     n = start_users.size
 
-    # Packages of users at home that are not self-funded: those served, and this week's candidates.
+    # Packages of users at home that are not self-funded: those served (as the week's reserve for
+    # new work found them), and this week's candidates.
     rows = model.active
-    at_home = ~pop.in_hospital[rows]
-    home = rows[at_home]
-    self_funded = pop.funder.take(home, axis=0) == model.SELF
-    local = ((pop.stage.take(home, axis=0) == SERVED) & ~self_funded).ravel().nonzero()[0]  # [home, 4] cells
-    users, doms = split(local)
-    users = home[users]
-    cell = cells(users, doms)
-    agencies = pop.resp.ravel()[cell]
-    hours = pop.hours.ravel()[cell]
+    at_home, home, local, users, doms, cell, agencies, hours, demand = model.ongoing
     new = at_home[rows.searchsorted(start_users)]
     new &= pop.funder.ravel()[start_cells] != model.SELF
     new = new.nonzero()[0]  # the candidates whose package would be delivered at home
@@ -250,8 +274,7 @@ def deliver(model: PartnershipModel) -> None:
 
     # Delivery within each agency's casework hours, as if every candidate started.
     cap = model.casework_capacity()
-    demand = np.bincount(agencies, weights=hours, minlength=model.n_agencies)
-    demand += np.bincount(start_agencies[new], weights=new_hours, minlength=model.n_agencies)
+    demand = demand + np.bincount(start_agencies[new], weights=new_hours, minlength=model.n_agencies)
     short = demand > cap
     if short.any():
         share = np.where(short, cap / np.where(short, demand, 1.0), 1.0)
@@ -293,7 +316,8 @@ def deliver(model: PartnershipModel) -> None:
     model.staff_changed()
 
     # A need is met if delivered this week; self-funded needs always are.
-    met = (pop.stage.take(home, axis=0) == SERVED) & self_funded
+    met = pop.stage.take(home, axis=0) == SERVED
+    met &= pop.funder.take(home, axis=0) == model.SELF
     met.ravel()[local[delivered]] = True
     put_rows(pop.met, home, met)
     _pay(model, hours, agencies, pop.funder.ravel()[cell])

@@ -75,7 +75,7 @@ def fund(model: PartnershipModel) -> None:
         return
     users, doms = rows[k >> 2], k & 3
     cell = cells(users, doms)
-    agencies = pop.resp.ravel()[cell].astype(np.intp)  # (indexing is fastest with intp)
+    agencies = pop.resp.ravel()[cell]
     stage, funder = pop.stage.ravel(), pop.funder.ravel()
 
     # Voluntary and community partners (if any): own grants.

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import SERVED
+from sim.mechanisms import coordination
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -48,16 +48,8 @@ def reserve_new_work(model: PartnershipModel) -> None:
     New work is assessments and new starts; it keeps at least ``workforce.reserved_share`` of the
     agency's casework hours.
     """
-    pop = model.pop
-    rows = model.active
-    home = rows[~pop.in_hospital.take(rows)]
-    served = pop.stage.take(home, axis=0) == SERVED
-    served &= pop.funder.take(home, axis=0) != model.SELF
-    hours = pop.hours.take(home, axis=0)
-    hours *= served  # the rest add 0 to their bin (cheaper than selecting the served cells)
-    resp = pop.resp.take(home, axis=0)
-    resp += 1  # bin 0 collects the needs with no agency (-1), and is dropped
-    demand = np.bincount(resp.ravel(), weights=hours.ravel(), minlength=model.n_agencies + 1)[1:]
+    model.ongoing = coordination.ongoing(model)  # (kept for this week's delivery)
+    demand = model.ongoing[-1]
     cap = model.casework_capacity()
     model.new_hours = np.maximum(cap - demand, model.params.workforce.reserved_share * cap)
 
