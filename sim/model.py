@@ -151,7 +151,7 @@ class PartnershipModel(mesa.Model):
         self.agency_pool_stake = z.copy()
         self.agency_pool_factor = np.ones(self.n_agencies)
         self.new_hours = z.copy()
-        self.ongoing: tuple[np.ndarray, ...] = ()  # this week's ongoing packages (coordination.ongoing)
+        self.ongoing: coordination.Ongoing | None = None  # this week's ongoing packages
 
     def _build_staff(self) -> None:
         w, pop = self.params.workforce, self.params.population

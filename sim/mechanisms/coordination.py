@@ -33,7 +33,7 @@ that can make outcomes worse.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -221,7 +221,21 @@ def _count_new_professionals(
     np.add.at(model.pop.professionals_met, users[last], new[last])
 
 
-def ongoing(model: PartnershipModel) -> tuple[np.ndarray, ...]:
+class Ongoing(NamedTuple):
+    """The week's ongoing packages (see :func:`ongoing`)."""
+
+    at_home: np.ndarray  # whether each active user (``model.active``) is at home
+    home: np.ndarray  # the rows of those users
+    local: np.ndarray  # each package's cell in a [home, 4] block
+    users: np.ndarray  # each package's user row
+    doms: np.ndarray  # its domain
+    cells: np.ndarray  # its cell in the per-need arrays
+    agencies: np.ndarray  # the agency providing it
+    hours: np.ndarray  # its casework hours a week
+    demand: np.ndarray  # the hours of ongoing packages per agency
+
+
+def ongoing(model: PartnershipModel) -> Ongoing:
     """The ongoing packages: served needs of users at home, not self-funded, and their hours.
 
     Computed once a week, when each agency sets aside its hours for new work
@@ -229,12 +243,6 @@ def ongoing(model: PartnershipModel) -> tuple[np.ndarray, ...]:
     :func:`deliver`: the assessments and funding decisions in between start no package and end
     none (a self-funder's need becomes served, but is not among these), and no one is admitted
     or discharged.
-
-    Returns:
-        ``(at_home, home, local, users, doms, cells, agencies, hours, demand)``: whether each active
-        user is at home, and those users' rows; each package's cell in a ``[home, 4]`` block, its
-        user, domain and cell, the agency providing it and its hours a week; and the hours of
-        ongoing packages per agency.
     """
     pop = model.pop
     rows = model.active
@@ -242,14 +250,14 @@ def ongoing(model: PartnershipModel) -> tuple[np.ndarray, ...]:
     home = rows[at_home]
     served = pop.stage.take(home, axis=0) == SERVED
     served &= pop.funder.take(home, axis=0) != model.SELF
-    local = served.ravel().nonzero()[0]  # cells of the [home, 4] block
+    local = served.ravel().nonzero()[0]
     users, doms = split(local)
     users = home.take(users)
     cell = cells(users, doms)
     agencies = pop.resp.ravel().take(cell)
     hours = pop.hours.ravel().take(cell)
     demand = np.bincount(agencies, weights=hours, minlength=model.n_agencies)
-    return at_home, home, local, users, doms, cell, agencies, hours, demand
+    return Ongoing(at_home, home, local, users, doms, cell, agencies, hours, demand)
 
 
 def deliver(model: PartnershipModel) -> None:

@@ -49,7 +49,7 @@ def reserve_new_work(model: PartnershipModel) -> None:
     agency's casework hours.
     """
     model.ongoing = coordination.ongoing(model)  # (kept for this week's delivery)
-    demand = model.ongoing[-1]
+    demand = model.ongoing.demand
     cap = model.casework_capacity()
     model.new_hours = np.maximum(cap - demand, model.params.workforce.reserved_share * cap)
 
