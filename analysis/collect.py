@@ -169,7 +169,7 @@ def collect(sweep_dir: str | Path) -> Collection:
 
 def write(collection: Collection, sweep_dir: str | Path) -> tuple[Path, Path]:
     """Write ``results.parquet`` and ``timeseries.parquet`` into the sweep folder, atomically."""
-    from sim.outputs import atomic_write
+    from runner.outputs import atomic_write
 
     sweep_dir = Path(sweep_dir)
     res = atomic_write(sweep_dir / RESULTS, lambda tmp: collection.results.to_parquet(tmp, index=False))

@@ -43,7 +43,7 @@ def smoke_experiments(root: Path = ROOT) -> list[str]:
 
 
 def run_smoke(name: str, root: Path = ROOT) -> Path:
-    """Run one smoke experiment as a user would (``python -m sim -m experiment=NAME``) and collect it.
+    """Run one smoke experiment as a user would (``python -m runner -m experiment=NAME``) and collect it.
 
     Returns:
         The sweep folder.

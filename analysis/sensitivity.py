@@ -31,11 +31,9 @@ def problem(levers: dict[str, Sequence[float]]) -> dict:
     """The SALib problem for levers with [low, high] bounds."""
     if not levers:
         raise AnalysisError("sensitivity analysis needs the levers of the design and their bounds")
-    return {
-        "num_vars": len(levers),
-        "names": list(levers),
-        "bounds": [[float(b[0]), float(b[1])] for b in levers.values()],
-    }
+    from runner.experiment import salib_problem
+
+    return salib_problem(levers)
 
 
 def _complete(results: pd.DataFrame, size: int, expected: int | None, what: str) -> tuple[pd.DataFrame, str]:
@@ -224,7 +222,7 @@ def design_of(experiment, results: pd.DataFrame) -> np.ndarray:
     Returns:
         The design matrix, one row per sample.
     """
-    from sim.experiment import design_matrix
+    from runner.experiment import design_matrix
 
     X = design_matrix(experiment.design, experiment.design_n, experiment.levers, experiment.base_seed)
     samples = pd.to_numeric(results["sample"], errors="coerce").astype(int).to_numpy()

@@ -205,7 +205,7 @@ def save(fig: Figure, stem: str | Path, *, formats: Sequence[str] = FORMATS, dpi
     Returns:
         The paths written.
     """
-    from sim.outputs import atomic_write
+    from runner.outputs import atomic_write
 
     stem = Path(stem)
     written = []

@@ -9,7 +9,7 @@ Run from the repository root::
 
 Two measurements of one press of the Step button:
 
-(a) in process: the app's session for the scenario (:func:`sim.app.Session` in Solara's
+(a) in process: the app's session for the scenario (:func:`teaching_app.app.Session` in Solara's
     ``AppLayout``, as the server shows it) is rendered with ``solara.render`` and its Step button
     clicked ``--steps`` times, from week 0. One click runs
     Mesa's controller: the model's step, then every view re-rendered (the Vega-Lite specs of the
@@ -48,8 +48,9 @@ if str(ROOT) not in sys.path:
 import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
-from sim import app, app_views  # noqa: E402
-from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app  # noqa: E402
+from teaching_app import app
+from teaching_app import views as app_views  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app  # noqa: E402
 
 TARGET_MS = 200.0
 
@@ -138,7 +139,7 @@ def in_browser(scenario: str, steps: int) -> dict[str, list[float]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim.app", "--port", str(port)],
+        [sys.executable, "-m", "teaching_app.app", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

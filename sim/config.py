@@ -372,7 +372,7 @@ class ExperimentConfig:
     """The experiment a run belongs to (set by the files in ``experiments/``).
 
     A run of an experiment takes its seed from ``base_seed`` and its replication index (see
-    :func:`sim.experiment.derive_seed`), and, for a sampled design (``sobol``, ``morris``), its
+    :func:`runner.experiment.derive_seed`), and, for a sampled design (``sobol``, ``morris``), its
     lever values from row ``sample`` of the design over ``levers``.
     """
 
@@ -403,14 +403,6 @@ class Config:
     model: ModelParams = field(default_factory=ModelParams)
     run: RunConfig = field(default_factory=RunConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
-
-
-def register_configs() -> None:
-    """Register the schema in Hydra's ConfigStore as ``base_config``."""
-    from hydra.core.config_store import ConfigStore
-
-    cs = ConfigStore.instance()
-    cs.store(name="base_config", node=Config)
 
 
 def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
@@ -495,9 +487,20 @@ def numeric_levers() -> dict[str, dataclasses.Field]:
     }
 
 
-def _validate_experiment(cfg: Config) -> None:
-    from sim.experiment import design_runs
+def design_runs(design: str, n: int, n_levers: int) -> int:
+    """Number of runs of a sampled design.
 
+    Saltelli's N(D + 2) for first and total Sobol indices, N(D + 1) for N Morris trajectories,
+    1 otherwise.
+    """
+    if design == "sobol":
+        return n * (n_levers + 2)
+    if design == "morris":
+        return n * (n_levers + 1)
+    return 1
+
+
+def _validate_experiment(cfg: Config) -> None:
     e = cfg.experiment
     if e.design in ("single", "grid"):
         return
@@ -614,15 +617,15 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
 
 
 def to_config(data: Any = None) -> Config:
-    """Build and validate a :class:`Config` from a mapping, an OmegaConf node or a Config.
+    """Build and validate a :class:`Config` from a nested mapping or a Config.
 
     Missing keys take their defaults; unknown keys, wrong types and out-of-range values raise.
-    A run of an experiment gets its derived seed and, for a sampled design, its levers
-    (:func:`sim.experiment.apply`).
+    An experiment's settings are checked but not resolved here: deriving a run's seed and, for a
+    sampled design, its levers is the runner's job (:func:`runner.experiment.apply`).
 
     Args:
-        data: a nested dict (e.g. ``{"policy": {"coterminosity": 0.7}}``), a DictConfig, a
-            Config, or None for all defaults.
+        data: a nested dict (e.g. ``{"policy": {"coterminosity": 0.7}}``), a Config, or None
+            for all defaults.
 
     Returns:
         A validated Config.
@@ -630,15 +633,9 @@ def to_config(data: Any = None) -> Config:
     Raises:
         ConfigError: for the first bad key or value found.
     """
-    from sim import experiment
-
     if isinstance(data, Config):
-        return experiment.apply(validate(data))
-    if data is not None and not isinstance(data, dict):
-        from omegaconf import OmegaConf
-
-        data = OmegaConf.to_container(data, resolve=True)
-    return experiment.apply(validate(_build(Config, data or {}, "")))
+        return validate(data)
+    return validate(_build(Config, data or {}, ""))
 
 
 def to_dict(cfg: Config) -> dict:

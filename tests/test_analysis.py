@@ -56,7 +56,7 @@ def sweeps(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for name in SWEEPS:
         folder = base / name
-        done = _run("-m", "sim", "-m", f"experiment={name}", f"hydra.sweep.dir={folder}", cwd=base)
+        done = _run("-m", "runner", "-m", f"experiment={name}", f"hydra.sweep.dir={folder}", cwd=base)
         assert done.returncode == 0, done.stderr[-2000:]
         if name in COLLECTED:
             collected = _run("-m", "analysis.collect", str(folder))
@@ -278,7 +278,7 @@ def test_sobol_pipeline_drops_incomplete_blocks_and_says_so():
 def test_morris_indices_of_a_real_sampled_sweep_match_salib(sweeps):
     from SALib.analyze import morris as salib_morris
 
-    from sim.experiment import design_matrix
+    from runner.experiment import design_matrix
 
     sweep = load(sweeps["sensitivity_morris_smoke"])
     e = sweep.experiment

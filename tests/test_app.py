@@ -2,7 +2,7 @@
 
 The first tests run in process: the lever inputs built from the schema, the wrapper model that
 SolaraViz rebuilds on Reset, the data behind the views and the offline web assets. The browser
-tests start the app on a free port of 127.0.0.1 (``python -m sim.app``, or the installed
+tests start the app on a free port of 127.0.0.1 (``python -m teaching_app.app``, or the installed
 ``partnersim-app``), drive Debian's Chromium through Playwright and stop the app by its PID. They
 block every request that leaves 127.0.0.1, so a page that needs the internet fails them. A
 screenshot and the app's log are kept in ``tests/artifacts/``.
@@ -27,9 +27,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import app, app_views
-from sim.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app
-from sim.cli import CONFIG_DIR, compose_config
+from teaching_app import app
+from teaching_app import views as app_views
+from browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app
+from runner.compose import CONFIG_DIR, compose_config
 from sim.config import ConfigError, PolicyConfig, to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,7 +278,7 @@ def test_web_assets_are_installed_and_the_script_then_needs_no_network():
 
 def _app_command() -> list[str]:
     script = Path(sys.executable).with_name("partnersim-app")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sim.app"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "teaching_app.app"]
 
 
 @pytest.fixture(scope="module")

@@ -28,13 +28,13 @@ JOURNEY_COLUMNS = ["week", "event", "agency", "professional"]
 
 
 def command(module: bool = False) -> list[str]:
-    """``python -m sim``, or the installed ``partnersim`` script (its entry point when not installed)."""
+    """``python -m runner``, or the installed ``partnersim`` script (its entry point when not installed)."""
     if module:
-        return [sys.executable, "-m", "sim"]
+        return [sys.executable, "-m", "runner"]
     script = Path(sys.executable).with_name("partnersim")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from sim.cli import main; main()"]
+    return [sys.executable, "-c", "from runner.cli import main; main()"]
 
 
 def run_cli(cwd: Path, *overrides: str, module: bool = False) -> subprocess.CompletedProcess:
@@ -125,7 +125,7 @@ def test_overrides_reach_the_summary(tmp_path):
     assert summary["config"]["run"]["seed"] == 7
 
 
-def test_python_m_sim_is_the_same_app(tmp_path, default_run):
+def test_python_m_runner_is_the_same_app(tmp_path, default_run):
     folder = tmp_path / "run"
     done = run_ok(tmp_path, folder, "run.progress=false", "run.figure=false", module=True)
     assert f"{WEEKS}/{WEEKS}" not in done.stderr, "run.progress=false hides the bar"

@@ -23,9 +23,9 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from analysis.collect import collect
-from sim.cli import CONFIG_DIR, compose_config
-from sim.experiment import derive_seed
-from sim.sweep import expected_jobs
+from runner.compose import CONFIG_DIR, compose_config
+from runner.experiment import derive_seed
+from runner.sweep import expected_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml") if not p.stem.endswith("_smoke"))
@@ -45,7 +45,7 @@ def _hydra_config(name: str):
 def cli(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
     """Run ``partnersim`` as a user would, in ``cwd``."""
     return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=600, **kw
+        [sys.executable, "-m", "runner", *args], cwd=cwd, capture_output=True, text=True, timeout=600, **kw
     )
 
 
@@ -126,7 +126,7 @@ def test_an_interrupted_sweep_resumes_without_recomputing_or_losing_anything(tmp
         "hydra.launcher.n_jobs=1",
     ]  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", *args], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "runner", *args], cwd=tmp_path, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     deadline = time.time() + 300

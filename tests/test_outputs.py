@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sim import run_model
-from sim.outputs import atomic_write, write_run
+from runner.outputs import atomic_write, write_run
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The configuration files: every preset composes, runs and says what it is; defaults match the schema.
 
-Presets are composed through :func:`sim.cli.compose_config`, as the app and notebooks do.
+Presets are composed through :func:`runner.compose.compose_config`, as the app and notebooks do.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim import run_model
-from sim.cli import CONFIG_DIR, compose_config
+from runner.compose import CONFIG_DIR, compose_config
 from sim.config import SCENARIOS, Config, ConfigError, PolicyConfig, RunConfig, to_config, to_dict
 
 PRESETS = sorted(path.stem for path in (CONFIG_DIR / "scenario").glob("*.yaml"))

@@ -42,7 +42,7 @@ def cluster():
 def sweep(sweep_dir: Path, *args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run a sweep of ``partnersim`` as a researcher would."""
     return subprocess.run(
-        [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={sweep_dir}", *args],
+        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={sweep_dir}", *args],
         cwd=cwd, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 
@@ -75,7 +75,7 @@ def test_a_job_killed_by_the_scheduler_is_reported_and_does_not_hang_the_sweep(c
     folder = tmp_path / "killed"
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={folder}", "hydra/launcher=slurm",
+            sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={folder}", "hydra/launcher=slurm",
             "run.progress=false", "run.figure=false", "run.weeks=5200,20", "run.seed=1,2",
             # Four times the users and staff (as benchmarks/run.py's (b)): the long jobs run for
             # several seconds more, so the scheduler's kill lands while they run.

@@ -25,8 +25,8 @@ from hydra.types import HydraContext, RunMode
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.cli import CONFIG_DIR
-from sim.config import register_configs
+from runner.cli import CONFIG_DIR
+from runner.compose import register_configs
 
 # Hydra's plugin scan executes every plugin module afresh; scan first, so that the classes
 # imported below are the ones Hydra instantiates.
@@ -147,7 +147,7 @@ def test_a_bad_value_in_a_later_job_stops_the_sweep_before_anything_is_written(t
     env = dict(os.environ, PYTHONPATH=path)
     sweep = tmp_path / "sweep"
     done = subprocess.run(
-        [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={sweep}", "run.weeks=2", "run.seed=1,2,3",
+        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={sweep}", "run.weeks=2", "run.seed=1,2,3",
          "policy.coterminosity=0.5,abc"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -243,7 +243,7 @@ def test_one_worker_and_two_workers_give_the_same_jobs(tmp_path):
     def sweep(n_jobs: int) -> dict[str, tuple]:
         folder = tmp_path / f"n{n_jobs}"
         done = subprocess.run(
-            [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={folder}",
+            [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={folder}",
              f"hydra.launcher.n_jobs={n_jobs}", "hydra.sweeper.max_batch_size=3",  # batches of 3 and 1
              "run.weeks=8", "run.progress=false", "run.figure=false", "run.seed=1,2",
              "policy.joint_indicators=0,1"],
@@ -286,7 +286,7 @@ def test_workers_are_forked_only_from_a_process_with_no_other_thread():
 
 def test_a_parallel_sweep_from_the_command_line_forks_its_workers_on_linux(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={tmp_path / 'sweep'}",
          "hydra.launcher.n_jobs=2", "run.weeks=4", "run.progress=false", "run.figure=false", "run.seed=1,2",
          "hydra.verbose=[hydra_plugins.partnersim_sweeper.sweeper]"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,

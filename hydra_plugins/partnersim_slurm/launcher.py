@@ -5,7 +5,7 @@ not complete (killed by the scheduler, over its time limit, lost with its node),
 ends while later jobs are still unaccounted for. This launcher waits for every job instead, and
 records each one that did not complete as a failure in its folder (``error.json``, with the
 scheduler's account of it), so the sweep ends normally, the other jobs are kept, and the failure
-is reported like any other (see :mod:`sim.sweep`). It needs SLURM accounting, without which
+is reported like any other (see :mod:`runner.sweep`). It needs SLURM accounting, without which
 submitit cannot tell that a killed job is gone.
 """
 
@@ -83,7 +83,7 @@ class _Settled:
 def _record_lost(sweep_dir: Path, num: int, overrides: list[str], lost: _Lost) -> JobReturn:
     import yaml
 
-    from sim.sweep import ERROR, record_failure
+    from runner.sweep import ERROR, record_failure
 
     folder = None
     for path in sweep_dir.glob("*/.hydra/overrides.yaml"):

@@ -89,7 +89,7 @@ class PartnersimSweeper(BasicSweeper):
 
         As Hydra's basic sweeper, except that all jobs are checked before anything is written
         (a bad override leaves no sweep folder behind), the manifest ``sweep.json`` is written
-        here once the jobs are known to be good (:func:`sim.sweep.write_manifest`), and joblib
+        here once the jobs are known to be good (:func:`runner.sweep.write_manifest`), and joblib
         workers warm up while the jobs are checked.
 
         Args:
@@ -99,7 +99,7 @@ class PartnersimSweeper(BasicSweeper):
             The JobReturns of each batch.
         """
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
-        from sim import sweep as manifest
+        from runner import sweep as manifest
 
         conf = self._parse_config() + list(arguments)
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
@@ -252,9 +252,9 @@ def warm_worker() -> int:
 
     import pyarrow.parquet  # noqa: F401  (timeseries.parquet)
 
-    import sim.cli
+    import runner.cli
     import sim.model
-    import sim.outputs  # noqa: F401
+    import runner.outputs  # noqa: F401
 
     keep_plugins_across_jobs()
     quick_exit()

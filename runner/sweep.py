@@ -37,7 +37,7 @@ _state = {"failed": 0}
 
 
 def _design_runs(design: str, n: int, levers: Any) -> str:
-    from sim.experiment import design_runs
+    from sim.config import design_runs
 
     count = design_runs(str(design), int(n), len(levers))
     return f"range(0,{count})"
@@ -73,7 +73,7 @@ def expected_jobs(config: DictConfig) -> list[list[str]]:
 
 
 def _atomic_json(path: Path, data: Any) -> None:
-    from sim.outputs import atomic_write
+    from runner.outputs import atomic_write
 
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str)))
 

@@ -11,6 +11,7 @@ runs the design, not a hand-written list.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -29,29 +30,20 @@ def derive_seed(base_seed: int, replicate: int) -> int:
     return int(np.random.SeedSequence([base_seed, replicate]).generate_state(1)[0])
 
 
-def design_runs(design: str, n: int, n_levers: int) -> int:
-    """Number of runs of a sampled design.
-
-    Saltelli's N(D + 2) for first and total Sobol indices, N(D + 1) for N Morris trajectories,
-    1 otherwise.
-    """
-    if design == "sobol":
-        return n * (n_levers + 2)
-    if design == "morris":
-        return n * (n_levers + 1)
-    return 1
-
-
-def problem(levers: dict[str, list[float]]) -> dict:
-    """The SALib problem definition for the given levers and bounds."""
-    return {"num_vars": len(levers), "names": list(levers), "bounds": [list(b) for b in levers.values()]}
+def salib_problem(levers: dict[str, Sequence[float]]) -> dict:
+    """The SALib problem for levers with [low, high] bounds (the design and its analysis share it)."""
+    return {
+        "num_vars": len(levers),
+        "names": list(levers),
+        "bounds": [[float(x) for x in b] for b in levers.values()],
+    }
 
 
 @lru_cache(maxsize=8)
 def _sample(design: str, n: int, names: tuple, bounds: tuple, seed: int) -> np.ndarray:
     from SALib.sample import morris, sobol
 
-    prob = {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
+    prob = salib_problem(dict(zip(names, bounds, strict=True)))
     if design == "sobol":
         return sobol.sample(prob, n, calc_second_order=False, scramble=True, seed=seed)
     return morris.sample(prob, n, num_levels=MORRIS_LEVELS, seed=seed)

@@ -1,22 +1,21 @@
-"""The command line: ``partnersim [overrides]`` (or ``python -m sim``), a thin Hydra application.
+"""The command line: ``partnersim [overrides]`` (or ``python -m runner``), a thin Hydra application.
 
 It composes ``configs/`` with the overrides, validates the result against the schema in
 :mod:`sim.config`, runs the model with a progress bar, writes the run folder
-(:mod:`sim.outputs`) and prints a short summary. Examples::
+(:mod:`runner.outputs`) and prints a short summary. Examples::
 
     partnersim                                   # the baseline, five years, seed 42
     partnersim scenario=care_trust policy.pooled_budget_share=0.6 run.weeks=104 run.seed=7
     partnersim -m scenario=baseline,care_trust run.seed=1,2,3
 
 A bad value stops before the model is built with one line on stderr naming the key, the value and
-what is allowed, exit status 2, and no run folder left behind. :func:`compose_config` gives the
-same validated configuration to Python code (tests, notebooks, the browser app) without the
-command line.
+what is allowed, exit status 2, and no run folder left behind.
+:func:`runner.compose.compose_config` gives the same validated configuration to Python code
+(tests, notebooks, the browser app) without the command line.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sys
@@ -26,17 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import Config, ConfigError, register_configs, to_config
-
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-"""The Hydra configs: the repository's top-level ``configs/`` (the package is installed editable)."""
+from runner.compose import CONFIG_DIR, explain, register_configs, resolve
+from sim.config import Config, ConfigError
 
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
@@ -60,48 +56,6 @@ SUMMARY_ROWS = (
 _failures: list[str] = []
 
 
-# ------------------------------------------------------------------------------ explaining errors
-def _offending(err: BaseException, overrides: Sequence[str]) -> str | None:
-    """The override a Hydra error is about: the one whose text or quoted key the message names."""
-    text = str(err)
-    for arg in overrides:
-        given = arg.lstrip("+~")
-        if given in text or f"'{given.partition('=')[0]}'" in text:
-            return given
-    return None
-
-
-def explain(err: BaseException, overrides: Sequence[str] = ()) -> str:
-    """Turn a Hydra composition error into one line naming the key, the value and what is allowed.
-
-    Args:
-        err: the exception Hydra (or OmegaConf) raised while composing the configuration.
-        overrides: the overrides given, to quote the offending one.
-
-    Returns:
-        A one-line message.
-    """
-    if isinstance(err, MissingConfigException) and err.options and err.missing_cfg_file:
-        group, _, name = err.missing_cfg_file.rpartition("/")
-        if group:
-            return f"{group}={name} is not a known option: choose one of {', '.join(sorted(err.options))}"
-    if isinstance(err, OverrideParseException):
-        return f"{err.override}: {str(err).strip().splitlines()[0]} (see Hydra's override grammar)"
-    cause = err if isinstance(err, OmegaConfBaseException) else err.__cause__
-    if isinstance(cause, OmegaConfBaseException):
-        key = getattr(cause, "full_key", None) or getattr(cause, "key", None) or ""
-        given = _offending(err, overrides)
-        about = given if given and given.partition("=")[0] == key else f"{given}: {key}" if given else key
-        if isinstance(cause, ConfigKeyError | ConfigAttributeError):
-            obj = getattr(cause, "object_type", None)
-            allowed = sorted(f.name for f in dataclasses.fields(obj)) if dataclasses.is_dataclass(obj) else []
-            return f"{about} is not a known key" + (f": allowed {', '.join(allowed)}" if allowed else "")
-        reason = str(getattr(cause, "msg", None) or cause).strip().splitlines()[0]
-        return f"{about}: {reason}" if about else reason
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return " ".join(lines) or type(err).__name__
-
-
 @contextmanager
 def _hydra_errors_raised() -> Iterator[None]:
     """Let Hydra raise its errors instead of printing them with a stack trace and exiting.
@@ -119,44 +73,6 @@ def _hydra_errors_raised() -> Iterator[None]:
         else:
             os.environ["HYDRA_FULL_ERROR"] = saved
 
-
-# ------------------------------------------------------------------------------ composing in Python
-def compose_config(overrides: list[str] | None = None, scenario: str | None = None) -> Config:
-    """Compose ``configs/`` as the command line would, without running anything.
-
-    Args:
-        overrides: Hydra overrides, e.g. ``["policy.coterminosity=0.7", "run.weeks=104"]``.
-        scenario: a preset name (a file in ``configs/scenario/``); same as ``scenario=NAME``.
-
-    Returns:
-        The validated :class:`sim.config.Config`.
-
-    Raises:
-        ConfigError: naming the key, the value and what is allowed, for an unknown preset or key,
-            a wrong type or an out-of-range value.
-    """
-    from hydra import compose, initialize_config_dir
-
-    register_configs()
-    args = ([f"scenario={scenario}"] if scenario else []) + list(overrides or [])
-    global_hydra = GlobalHydra.instance()
-    outer = global_hydra.hydra  # composing inside a running Hydra app must not disturb it
-    global_hydra.clear()
-    try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="partnersim"):
-            composed = compose(config_name="config", overrides=args)
-    except (HydraException, OmegaConfBaseException) as err:
-        raise ConfigError(explain(err, args)) from err
-    finally:
-        GlobalHydra.instance().hydra = outer
-    return _to_config(composed)
-
-
-def _to_config(composed: DictConfig) -> Config:
-    try:
-        return to_config(composed)
-    except OmegaConfBaseException as err:  # e.g. an interpolation that does not resolve
-        raise ConfigError(explain(err)) from err
 
 
 # ------------------------------------------------------------------------------ the application
@@ -248,16 +164,17 @@ def app(composed: DictConfig) -> dict | None:
     Args:
         composed: the configuration Hydra composed.
     """
-    from sim import __version__, sweep
+    from sim import __version__
+    from runner import sweep
     from sim.config import to_dict
-    from sim.outputs import write_run
+    from runner.outputs import write_run
 
     hc = HydraConfig.get()
     folder = Path(hc.runtime.output_dir)
     sweeping = hc.mode == RunMode.MULTIRUN
     overrides = list(hc.overrides.task)
     try:
-        cfg = _to_config(composed)
+        cfg = resolve(composed)
         if sweeping:
             done = sweep.completed(folder, to_dict(cfg), __version__)
             if done is not None:
@@ -300,7 +217,7 @@ def app(composed: DictConfig) -> dict | None:
 
 
 def main() -> None:
-    """Run the Hydra application: ``partnersim`` and ``python -m sim``."""
+    """Run the Hydra application: ``partnersim`` and ``python -m runner``."""
     if not (CONFIG_DIR / "config.yaml").is_file():
         print(
             f"error: the configs/ folder is not at {CONFIG_DIR}: install partnersim from its repository "
@@ -319,7 +236,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
-    from sim import sweep
+    from runner import sweep
 
     if sweep.sweep_failed() and not _failures:
         sys.exit(EXIT_CONFIG)

@@ -5,10 +5,10 @@ people who use services: a map of the localities with their council and health b
 the users waiting in each, the professionals' network shaded by trust, live plots of the outcomes
 with shocks marked and, in ``mrs_smith``, Mrs Smith's journey as a timeline.
 
-Start it with ``partnersim-app`` (or ``python -m sim.app``); it serves on 127.0.0.1 and prints
+Start it with ``partnersim-app`` (or ``python -m teaching_app.app``); it serves on 127.0.0.1 and prints
 its address. This module is presentation only: it builds the same model from the same presets and
-schema as the command line (:func:`sim.cli.compose_config`), and draws what the model holds
-(:mod:`sim.app_views`). Each browser session (each tab) gets its own model.
+schema as the command line (:func:`runner.compose.compose_config`), and draws what the model holds
+(:mod:`teaching_app.views`). Each browser session (each tab) gets its own model.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import solara.widgets
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim import app_views
+from teaching_app import views as app_views
 from sim.agents import SECTOR_PROFILE
-from sim.cli import CONFIG_DIR, compose_config
+from runner.compose import CONFIG_DIR, compose_config
 from sim.config import SCENARIOS, ConfigError, PolicyConfig
 from sim.model import PartnershipModel
 
@@ -452,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     cli.main(
         args=[
             "run",
-            "sim.app",
+            "teaching_app.app",
             "--host",
             args.host,
             "--port",

@@ -7,7 +7,7 @@ A run folder holds:
   version and the resolved configuration (everything in the summary but the journey);
 - ``trust_matrix.csv``: mean trust of each agency's staff (rows) in each agency (columns);
 - ``journey.csv``: the traced user's events (week, event, agency, professional), when traced;
-- ``overview.png``: the overview figure (:mod:`sim.figure`), unless ``run.figure`` is false.
+- ``overview.png``: the overview figure (:mod:`runner.figure`), unless ``run.figure`` is false.
 
 Each file is written under a temporary name in the same folder and then renamed over its final
 name (``os.replace``), so a reader never sees a half-written file and an interrupted run leaves
@@ -117,7 +117,7 @@ def write_run(
         frame = pd.DataFrame(list(journey), columns=list(JOURNEY_COLUMNS))
         put(JOURNEY, lambda tmp: frame.to_csv(tmp, index=False))
     if figure:
-        from sim.figure import save_overview
+        from runner.figure import save_overview
 
         put(OVERVIEW, lambda tmp: save_overview(table, summary, tmp))
     return written

@@ -2,7 +2,7 @@
 
 Each function reads a :class:`sim.model.PartnershipModel` (its boundaries, users, staff, weekly
 table and the traced user's journey) and returns a Vega-Lite spec (a dict, built with Altair) or
-the table behind it; nothing here changes the model. :mod:`sim.app` lays the views out in the
+the table behind it; nothing here changes the model. :mod:`teaching_app.app` lays the views out in the
 browser.
 
 - :func:`map_chart`: the localities, with council and health boundaries and users waiting.
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import PROFESSIONS
-from sim.figure import BLUE, GREEN, GREY, ORANGE, PANELS, PURPLE, SKY, VERMILION
+from runner.figure import BLUE, GREEN, GREY, ORANGE, PANELS, PURPLE, SKY, VERMILION
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel

@@ -135,7 +135,7 @@ def save_overview(table: pd.DataFrame, summary: Mapping[str, Any], path: str | P
     Args:
         table: the weekly table.
         summary: the run's summary dict.
-        path: where to write the PNG (the caller chooses the name; see :mod:`sim.outputs`).
+        path: where to write the PNG (the caller chooses the name; see :mod:`runner.outputs`).
     """
     fig = overview(table, summary)
     fig.savefig(path, format="png", dpi=DPI)

@@ -1,0 +1,28 @@
+"""The names of the files in a run folder and in a sweep folder: one place for all of them.
+
+A run folder (``outputs/SCENARIO/DATE_TIME``, or one job's folder in a sweep) holds:
+
+- :data:`TIMESERIES`: the weekly table, one row per week;
+- :data:`SUMMARY`: the final-period outcomes, the measured coterminosity, the seed, the package
+  version and the resolved configuration;
+- :data:`TRUST_MATRIX`: mean trust of each agency's staff (rows) in each agency (columns);
+- :data:`JOURNEY`: the traced user's events, when a user is traced;
+- :data:`OVERVIEW`: the overview figure, unless ``run.figure`` is false;
+- :data:`ERROR`: in place of the outputs, the account of a sweep job that failed.
+
+A sweep folder holds :data:`MANIFEST` (every job, written before the first starts), one folder
+per job, and what ``partnersim-collect`` writes: :data:`RESULTS` and :data:`RESULTS_TIMESERIES`.
+Hydra keeps each job's overrides in :data:`JOB_OVERRIDES`.
+"""
+
+TIMESERIES = "timeseries.parquet"
+SUMMARY = "summary.json"
+TRUST_MATRIX = "trust_matrix.csv"
+JOURNEY = "journey.csv"
+OVERVIEW = "overview.png"
+ERROR = "error.json"
+
+MANIFEST = "sweep.json"
+JOB_OVERRIDES = ".hydra/overrides.yaml"
+RESULTS = "results.parquet"
+RESULTS_TIMESERIES = "timeseries.parquet"
