@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-RESULTS = "results.parquet"
-TIMESERIES = "timeseries.parquet"
-ID_COLUMNS = ("job", "status", "scenario", "seed", "replicate", "sample", "experiment")
+from runner.files import ERROR, JOB_OVERRIDES, MANIFEST, RESULTS, SUMMARY, job_folders
+from runner.files import RESULTS_TIMESERIES as TIMESERIES
+from runner.files import TIMESERIES as JOB_TIMESERIES
 
 
 class CollectError(Exception):
@@ -57,9 +57,9 @@ class Collection:
 def _overrides(job: Path) -> list[str]:
     import yaml
 
-    path = job / ".hydra" / "overrides.yaml"
-    if not path.is_file() and (job / "error.json").is_file():
-        return [str(x) for x in json.loads((job / "error.json").read_text()).get("overrides", [])]
+    path = job / JOB_OVERRIDES
+    if not path.is_file() and (job / ERROR).is_file():
+        return [str(x) for x in json.loads((job / ERROR).read_text()).get("overrides", [])]
     try:
         return [str(x) for x in (yaml.safe_load(path.read_text()) or [])]
     except (OSError, ValueError) as err:
@@ -98,12 +98,6 @@ def _row(job: Path, summary: dict) -> dict:
     return row
 
 
-def _jobs(sweep_dir: Path) -> list[Path]:
-    found = {p.parent.parent for p in sweep_dir.glob("*/.hydra/overrides.yaml")}
-    found |= {p.parent for p in sweep_dir.glob("*/error.json")}  # a job lost before it started
-    return sorted(found)
-
-
 def collect(sweep_dir: str | Path) -> Collection:
     """Read every job of a sweep folder.
 
@@ -119,25 +113,25 @@ def collect(sweep_dir: str | Path) -> Collection:
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise CollectError(f"{sweep_dir}: no such sweep folder")
-    jobs = _jobs(sweep_dir)
-    manifest_path = sweep_dir / "sweep.json"
+    jobs = job_folders(sweep_dir)
+    manifest_path = sweep_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
     if not jobs and not manifest:
-        raise CollectError(f"{sweep_dir}: not a sweep folder (no job folders with .hydra/overrides.yaml)")
+        raise CollectError(f"{sweep_dir}: not a sweep folder (no job folders with {JOB_OVERRIDES})")
     rows, series, failed, finished = [], [], [], set()
     for job in jobs:
         overrides = _overrides(job)
-        summary_path, error_path = job / "summary.json", job / "error.json"
+        summary_path, error_path = job / SUMMARY, job / ERROR
         if summary_path.is_file():
             try:
                 summary = json.loads(summary_path.read_text())
             except ValueError as err:
-                failed.append((job.name, overrides, f"unreadable summary.json: {err}"))
+                failed.append((job.name, overrides, f"unreadable {SUMMARY}: {err}"))
                 continue
             row = _row(job, summary)
             rows.append(row)
             finished.add(tuple(sorted(overrides)))
-            ts_path = job / "timeseries.parquet"
+            ts_path = job / JOB_TIMESERIES
             if ts_path.is_file():
                 ts = pd.read_parquet(ts_path)
                 for col in ("job", "seed", "replicate", "sample", "scenario"):

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.collect import RESULTS, TIMESERIES, CollectError, collect, write
+from analysis.collect import CollectError, collect, write
 from analysis.design import Experiment, check_results, experiment_header
 from analysis.errors import AnalysisError
+from runner.files import MANIFEST, RESULTS, SUMMARY
+from runner.files import RESULTS_TIMESERIES as TIMESERIES
 
 
 @dataclass
@@ -53,7 +55,7 @@ def _config(folder: Path, results: pd.DataFrame) -> dict:
     """The resolved config of one run of the sweep: a job's summary.json, else multirun.yaml."""
     jobs = results["job"].dropna().astype(str).tolist() if "job" in results.columns else []
     for job in jobs[:5]:
-        path = folder / job / "summary.json"
+        path = folder / job / SUMMARY
         if path.is_file():
             try:
                 return json.loads(path.read_text()).get("config") or {}
@@ -135,7 +137,7 @@ def load(path: str | Path, *, collect_missing: bool = True) -> Sweep:
     check_results(results, str(results_path))
     if not failed:
         failed = _failed_jobs(folder)
-    manifest = folder / "sweep.json"
+    manifest = folder / MANIFEST
     if not total and manifest.is_file():
         try:
             total = int(json.loads(manifest.read_text()).get("total", 0))

@@ -42,15 +42,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The Chromium settings the app's browser tests use live beside them, in tests/browser.py.
+for path in (ROOT, ROOT / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
-from teaching_app import app
-from teaching_app import views as app_views  # noqa: E402
 from browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app  # noqa: E402
+from teaching_app import app  # noqa: E402
+from teaching_app import views as app_views  # noqa: E402
 
 TARGET_MS = 200.0
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from runner.compose import CONFIG_DIR, explain, register_configs, resolve
+from runner.files import ERROR
 from sim.config import Config, ConfigError
 
 EXIT_CONFIG = 2
@@ -72,7 +73,6 @@ def _hydra_errors_raised() -> Iterator[None]:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
             os.environ["HYDRA_FULL_ERROR"] = saved
-
 
 
 # ------------------------------------------------------------------------------ the application
@@ -164,10 +164,10 @@ def app(composed: DictConfig) -> dict | None:
     Args:
         composed: the configuration Hydra composed.
     """
-    from sim import __version__
     from runner import sweep
-    from sim.config import to_dict
     from runner.outputs import write_run
+    from sim import __version__
+    from sim.config import to_dict
 
     hc = HydraConfig.get()
     folder = Path(hc.runtime.output_dir)
@@ -180,7 +180,7 @@ def app(composed: DictConfig) -> dict | None:
             if done is not None:
                 print(f"\t#{hc.job.num} already complete, skipped: {_where(folder)}", flush=True)
                 return done["outcomes"]
-            (folder / sweep.ERROR).unlink(missing_ok=True)
+            (folder / ERROR).unlink(missing_ok=True)
         table, summary = _run(cfg)
     except ConfigError as err:
         if sweeping:

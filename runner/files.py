@@ -15,6 +15,8 @@ per job, and what ``partnersim-collect`` writes: :data:`RESULTS` and :data:`RESU
 Hydra keeps each job's overrides in :data:`JOB_OVERRIDES`.
 """
 
+from pathlib import Path
+
 TIMESERIES = "timeseries.parquet"
 SUMMARY = "summary.json"
 TRUST_MATRIX = "trust_matrix.csv"
@@ -26,3 +28,15 @@ MANIFEST = "sweep.json"
 JOB_OVERRIDES = ".hydra/overrides.yaml"
 RESULTS = "results.parquet"
 RESULTS_TIMESERIES = "timeseries.parquet"
+
+
+def job_folders(sweep_dir: Path) -> list[Path]:
+    """The job folders of a sweep folder, sorted: those Hydra started, and those lost before starting.
+
+    A job Hydra started has its overrides in :data:`JOB_OVERRIDES`; a job the scheduler lost
+    before it started has only the :data:`ERROR` the launcher wrote for it.
+    """
+    sweep_dir = Path(sweep_dir)
+    found = {p.parent.parent for p in sweep_dir.glob(f"*/{JOB_OVERRIDES}")}
+    found |= {p.parent for p in sweep_dir.glob(f"*/{ERROR}")}
+    return sorted(found)

@@ -26,15 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from runner.files import JOURNEY, OVERVIEW, SUMMARY, TIMESERIES, TRUST_MATRIX
+
 if TYPE_CHECKING:  # pandas is imported where a table is written: a sweep's parent never needs it
     import pandas as pd
 
 JOURNEY_COLUMNS = ("week", "event", "agency", "professional")
-TIMESERIES = "timeseries.parquet"
-SUMMARY = "summary.json"
-TRUST_MATRIX = "trust_matrix.csv"
-JOURNEY = "journey.csv"
-OVERVIEW = "overview.png"
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:

@@ -29,9 +29,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-MANIFEST = "sweep.json"
-ERROR = "error.json"
-SUMMARY = "summary.json"
+from runner.files import ERROR, MANIFEST, SUMMARY, job_folders
 
 _state = {"failed": 0}
 
@@ -95,15 +93,9 @@ def job_status(folder: Path) -> str:
     return "pending"
 
 
-def _job_folders(sweep_dir: Path) -> list[Path]:
-    found = {p.parent.parent for p in Path(sweep_dir).glob("*/.hydra/overrides.yaml")}
-    found |= {p.parent for p in Path(sweep_dir).glob(f"*/{ERROR}")}  # a job lost before it started
-    return sorted(found)
-
-
 def count_finished(sweep_dir: Path) -> int:
     """Jobs of the sweep folder that finished, well or badly."""
-    return sum(job_status(f) != "pending" for f in _job_folders(sweep_dir))
+    return sum(job_status(f) != "pending" for f in job_folders(sweep_dir))
 
 
 def write_manifest(config: DictConfig, jobs: list[list[str]]) -> None:
@@ -151,7 +143,7 @@ class SweepCallback(Callback):
         """Print how many jobs finished and failed; remember failures for the exit status."""
         sweep_dir = Path(config.hydra.sweep.dir)
         manifest = read_manifest(sweep_dir) or {"total": 0}
-        statuses = [job_status(f) for f in _job_folders(sweep_dir)]
+        statuses = [job_status(f) for f in job_folders(sweep_dir)]
         failed = statuses.count("failed")
         done = statuses.count("done")
         _state["failed"] = failed

@@ -29,11 +29,11 @@ import solara.widgets
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from teaching_app import views as app_views
-from sim.agents import SECTOR_PROFILE
 from runner.compose import CONFIG_DIR, compose_config
+from sim.agents import SECTOR_PROFILE
 from sim.config import SCENARIOS, ConfigError, PolicyConfig
 from sim.model import PartnershipModel
+from teaching_app import views as app_views
 
 DEFAULT_PRESET = "baseline"
 DEFAULT_PORT = 8765

@@ -22,8 +22,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.agents import PROFESSIONS
 from runner.figure import BLUE, GREEN, GREY, ORANGE, PANELS, PURPLE, SKY, VERMILION
+from sim.agents import PROFESSIONS
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel

@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from teaching_app import app
-from teaching_app import views as app_views
 from browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app
 from runner.compose import CONFIG_DIR, compose_config
 from sim.config import ConfigError, PolicyConfig, to_dict
+from teaching_app import app
+from teaching_app import views as app_views
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from sim import run_model
 from runner.outputs import atomic_write, write_run
+from sim import run_model
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim import run_model
 from runner.compose import CONFIG_DIR, compose_config
+from sim import run_model
 from sim.config import SCENARIOS, Config, ConfigError, PolicyConfig, RunConfig, to_config, to_dict
 
 PRESETS = sorted(path.stem for path in (CONFIG_DIR / "scenario").glob("*.yaml"))

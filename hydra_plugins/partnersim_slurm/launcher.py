@@ -83,16 +83,17 @@ class _Settled:
 def _record_lost(sweep_dir: Path, num: int, overrides: list[str], lost: _Lost) -> JobReturn:
     import yaml
 
-    from runner.sweep import ERROR, record_failure
+    from runner.files import ERROR, JOB_OVERRIDES, SUMMARY
+    from runner.sweep import record_failure
 
     folder = None
-    for path in sweep_dir.glob("*/.hydra/overrides.yaml"):
+    for path in sweep_dir.glob(f"*/{JOB_OVERRIDES}"):
         if sorted(yaml.safe_load(path.read_text()) or []) == sorted(overrides):
             folder = path.parent.parent
             break
     if folder is None:
         folder = sweep_dir / f"unstarted_{num}"
-    if not (folder / ERROR).exists() and not (folder / "summary.json").exists():
+    if not (folder / ERROR).exists() and not (folder / SUMMARY).exists():
         text = str(lost.error).strip()
         detail = text.splitlines()[0] if text else type(lost.error).__name__
         reason = RuntimeError(f"SLURM job {lost.job_id} did not complete (state {lost.state}): {detail}")

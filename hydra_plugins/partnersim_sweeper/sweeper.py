@@ -253,7 +253,6 @@ def warm_worker() -> int:
     import pyarrow.parquet  # noqa: F401  (timeseries.parquet)
 
     import runner.cli
-    import sim.model
     import runner.outputs  # noqa: F401
 
     keep_plugins_across_jobs()
