@@ -33,6 +33,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from runner.compose import CONFIG_DIR, explain, register_configs, resolve
 from runner.files import ERROR
+from runner.plugins import register_plugins
 from sim.config import Config, ConfigError
 
 EXIT_CONFIG = 2
@@ -226,6 +227,7 @@ def main() -> None:
         )
         sys.exit(EXIT_CONFIG)
     register_configs()
+    register_plugins()
     _failures.clear()
     try:
         with _hydra_errors_raised():
