@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import html
+import os
 import socket
 import sys
 import threading
 import typing
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -433,14 +433,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     port = args.port or _free_port(args.host)
 
-    from solara.__main__ import cli
-    from solara.server import settings
-
-    # A classroom may be offline, and the app reports nothing anywhere.
-    settings.telemetry.mixpanel_enable = False
-    # Served over http on this machine, Solara's cookies fall back to SameSite=Lax, as they should:
-    # its warning about that, once per browser tab, is only noise here.
-    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    # Solara's own command, as a user would type it (``solara run``), in place of this process.
+    # A classroom may be offline, and the app reports nothing anywhere; and served over http on
+    # this machine, Solara's cookies fall back to SameSite=Lax, as they should: its warning about
+    # that, once per browser tab, is only noise here.
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    env["PYTHONWARNINGS"] = ",".join(
+        w for w in (env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none require https") if w
+    )
     missing = missing_web_assets()
     if missing:
         print(
@@ -449,21 +449,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     print(f"partnersim-app: http://{args.host}:{port}/  (Ctrl+C stops it)", flush=True)
-    cli.main(
-        args=[
-            "run",
-            "teaching_app.app",
-            "--host",
-            args.host,
-            "--port",
-            str(port),
-            "--production",
-            "--open" if args.open else "--no-open",
-            "--no-check-version",
-        ],
-        prog_name="partnersim-app",
-        standalone_mode=False,
-    )
+    command = [
+        sys.executable, "-m", "solara", "run", "teaching_app.app",
+        "--host", args.host, "--port", str(port), "--production",
+        "--open" if args.open else "--no-open", "--no-check-version",
+    ]  # fmt: skip
+    os.execve(sys.executable, command, env)
     return 0
 
 

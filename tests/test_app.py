@@ -15,6 +15,7 @@ makes them fail instead.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import os
 import re
@@ -107,18 +108,15 @@ def test_a_bad_seed_typed_in_the_app_keeps_the_preset_seed_and_says_so():
         app.AppModel(seed="abc", lenient_seed=True, shared_records=2.0)
 
 
-def test_solaraviz_reset_rebuilds_the_model_with_the_inputs_values():
-    from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
-
+def test_the_inputs_rebuild_the_model_with_their_values():
+    # SolaraViz's Reset builds a new model from the inputs' values, passed by name.
     model = app.AppModel(preset="pool_withdrawal", lenient_seed=True)
     params = app.model_params(model)
-    _check_model_params(model, params)
+    accepted = inspect.signature(app.AppModel).parameters
+    assert set(params) <= set(accepted), set(params) - set(accepted)
     values = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
     values.update(seed="9", joint_indicators=0.8, no_detriment=True)
-    kwargs = _build_model_init_kwargs(
-        model, values, add_scenario_when_empty=True, require_model_accepts_scenario=True
-    )
-    rebuilt = type(model)(**kwargs)
+    rebuilt = app.AppModel(**values)
     assert rebuilt.config.scenario.name == "pool_withdrawal"
     assert rebuilt.config.run.seed == 9
     assert rebuilt.config.policy.joint_indicators == 0.8
