@@ -99,10 +99,7 @@ fi
 
 say "installing partnersim and its dependencies into $VENV (a few minutes the first time)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-# compat mode puts the project folder on the path, so that Hydra finds the SLURM launcher in
-# hydra_plugins/ (it scans that namespace package by folder).
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    --config-settings editable_mode=compat -e '.[test]'
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 web_assets
 fingerprint >"$STAMP"
 say "ready: .venv/bin/partnersim runs the model, .venv/bin/partnersim-app the teaching app, .venv/bin/python -m pytest the tests"
