@@ -20,9 +20,12 @@ same files.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +53,58 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def expand_jobs(
+    arguments: Sequence[str], config_loader: Any = None, max_batch_size: int | None = None
+) -> list[list[list[str]]]:
+    """Expand sweep overrides into batches of jobs, in the order Hydra's basic sweeper launches them.
+
+    Each override keeps its first position (a key given twice keeps the place of its first
+    mention and the values of its last); a sweep ``k=a,b`` or ``k=range(0,3)`` contributes one
+    ``k=v`` per value, a plain override one ``k=v``; the jobs are the cartesian product, the last
+    key varying fastest. The strings are written as Hydra writes them (``run.seed=1``, quoted
+    values kept), so the job folders named after them are the same as with Hydra's sweeper.
+
+    Args:
+        arguments: ``key=value`` overrides: the sweeper's ``params`` first, then the command line.
+        config_loader: Hydra's config loader, needed only to expand ``glob(...)`` over config groups.
+        max_batch_size: jobs per batch; None (or -1) puts every job into one batch.
+
+    Returns:
+        The batches; each batch a list of jobs, each job a list of ``key=value`` strings. No
+        arguments give one batch of one job with no overrides, as in Hydra.
+
+    Raises:
+        HydraException: for a sweep that is not a list of values (an interval).
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create(config_loader=config_loader)
+    choices: dict[str, list[str]] = {}
+    for override in parser.parse_overrides(list(arguments)):
+        key = override.get_key_element()
+        if not override.is_sweep_override():
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+        elif override.is_discrete_sweep():
+            choices[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
+        else:
+            kind = override.value_type.name if override.value_type is not None else "?"
+            raise HydraException(f"PartnersimSweeper does not support sweep type : {kind}")
+    jobs = [list(job) for job in itertools.product(*choices.values())]
+    if max_batch_size is not None and max_batch_size != -1 and max_batch_size <= 0:
+        raise ValueError(f"max_batch_size must be positive, -1 or None, not {max_batch_size}")
+    size = len(jobs) if max_batch_size in (None, -1) else max_batch_size
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)] if jobs else []
+
+
+def sweep_arguments(config: DictConfig) -> list[str]:
+    """A sweep's overrides as its sweeper sees them: ``hydra.sweeper.params``, then the command line."""
+    params = config.hydra.sweeper.get("params") or {}
+    return [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+
+
 def expected_jobs(config: DictConfig) -> list[list[str]]:
-    """Every job's overrides, in the order Hydra's basic sweeper launches them.
+    """Every job's overrides, in the order the sweep launches them (:func:`expand_jobs`).
 
     Args:
         config: the composed configuration of the sweep (with its ``hydra`` node).
@@ -59,15 +112,7 @@ def expected_jobs(config: DictConfig) -> list[list[str]]:
     Returns:
         One list of ``key=value`` overrides per job.
     """
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    params = config.hydra.sweeper.get("params") or {}
-    conf = [f"{k}={v}" for k, v in params.items()]
-    conf += list(config.hydra.overrides.task)
-    parsed = OverridesParser.create().parse_overrides(conf)
-    batches = BasicSweeper.split_arguments(parsed, None)
-    return [list(job) for job in batches[0]] if batches else []
+    return [job for batch in expand_jobs(sweep_arguments(config)) for job in batch]
 
 
 def _atomic_json(path: Path, data: Any) -> None:
@@ -186,6 +231,39 @@ def record_failure(folder: Path, err: BaseException, overrides: list[str]) -> No
             "time": time.time(),
         },
     )
+
+
+def record_lost_job(sweep_dir: Path, num: int, overrides: list[str], reason: BaseException) -> Path:
+    """Record a job whose process died or was lost (killed, out of memory, cancelled) as failed.
+
+    The job's folder is the one Hydra started for these overrides (found by its
+    ``.hydra/overrides.yaml``), or ``unstarted_NUM`` if it never started. Nothing is written if
+    the job recorded its own end (``summary.json`` or ``error.json``). Prints one line on stderr,
+    as a job that raised does.
+
+    Args:
+        sweep_dir: the sweep folder.
+        num: the job's number in the sweep.
+        overrides: the job's overrides.
+        reason: what became of the job.
+
+    Returns:
+        The job's folder.
+    """
+    import yaml
+
+    from runner.files import JOB_OVERRIDES
+
+    sweep_dir = Path(sweep_dir)
+    folder = sweep_dir / f"unstarted_{num}"
+    for path in sweep_dir.glob(f"*/{JOB_OVERRIDES}"):
+        if sorted(yaml.safe_load(path.read_text()) or []) == sorted(overrides):
+            folder = path.parent.parent
+            break
+    if not (folder / ERROR).exists() and not (folder / SUMMARY).exists():
+        record_failure(folder, reason, overrides)
+        print(f"error in job #{num} ({' '.join(overrides)}): {reason}", file=sys.stderr, flush=True)
+    return folder
 
 
 def progress_line(sweep_dir: Path) -> str | None:
