@@ -14,8 +14,9 @@ def register_plugins() -> None:
     from hydra.core.plugins import Plugins
 
     from hydra_plugins.partnersim_slurm.launcher import SlurmLauncher
+    from hydra_plugins.partnersim_sweeper.launcher import PartnersimLauncher
     from hydra_plugins.partnersim_sweeper.sweeper import PartnersimSweeper
 
     plugins = Plugins.instance()
-    for plugin in (PartnersimSweeper, SlurmLauncher):
+    for plugin in (PartnersimSweeper, PartnersimLauncher, SlurmLauncher):
         plugins.register(plugin)
