@@ -2,22 +2,29 @@
 
 Hydra's submitit launcher collects the jobs' results in order and stops at the first job that did
 not complete (killed by the scheduler, over its time limit, lost with its node), so the command
-ends while later jobs are still unaccounted for. This launcher waits for every job instead, and
-records each one that did not complete as a failure in its folder (``error.json``, with the
-scheduler's account of it), so the sweep ends normally, the other jobs are kept, and the failure
-is reported like any other (see :mod:`runner.sweep`). It needs SLURM accounting, without which
-submitit cannot tell that a killed job is gone.
+ends while later jobs are still unaccounted for. This launcher takes the same public steps to
+submit the jobs (a ``submitit.AutoExecutor``, its ``update_parameters``, one array job through
+``map_array``, each task running the submitit launcher's own job function), then waits for every
+job itself, and records each one that did not complete as a failure in its folder
+(``error.json``, with the scheduler's account of it, :func:`runner.sweep.record_lost_job`), so
+the sweep ends normally, the other jobs are kept, and the failure is reported like any other
+(see :mod:`runner.sweep`). It needs SLURM accounting, without which submitit cannot tell that a
+killed job is gone.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from hydra.core.utils import JobReturn, JobStatus
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
+from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+from omegaconf import OmegaConf
 
 log = logging.getLogger(__name__)
 
@@ -35,73 +42,61 @@ class SlurmLauncher(submitit_launcher.SlurmLauncher):
         Returns:
             One JobReturn per job; a job that did not complete returns None.
         """
-        import submitit
-
-        captured: list = []
-        original = submitit.AutoExecutor.map_array
-
-        def map_array(executor, *args, **kwargs):
-            jobs = original(executor, *args, **kwargs)
-            captured.extend(jobs)
-            return [_Settled(job) for job in jobs]
-
-        submitit.AutoExecutor.map_array = map_array
-        try:
-            returns = super().launch(job_overrides, initial_job_idx)
-        finally:
-            submitit.AutoExecutor.map_array = original
+        assert self.config is not None
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        for k, (ret, overrides) in enumerate(zip(returns, job_overrides, strict=True)):
-            if isinstance(ret, _Lost):
-                returns[k] = _record_lost(sweep_dir, initial_job_idx + k, list(overrides), ret)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        if "mode" in self.config.hydra.sweep:
+            os.chmod(sweep_dir, mode=int(str(self.config.hydra.sweep.mode), 8))
+        executor = self.executor()
+        log.info(f"Submitit 'slurm' sweep output dir : {sweep_dir}")
+        state = Singleton.get_state()
+        params = []
+        for k, overrides in enumerate(job_overrides):
+            idx = initial_job_idx + k
+            log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+            params.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", state))
+        # ``self`` is the job function, as in Hydra's submitit launcher (its __call__ runs the job).
+        jobs = executor.map_array(self, *zip(*params, strict=True))
+        returns: list[JobReturn] = []
+        for k, job in enumerate(jobs):
+            try:
+                returns.append(job.results()[0])
+            except Exception as err:  # the job did not complete: wait for the others all the same
+                overrides = list(job_overrides[k])
+                returns.append(_lost(sweep_dir, initial_job_idx + k, overrides, job, err))
         return returns
 
+    def executor(self) -> Any:
+        """A ``submitit.AutoExecutor`` with this launcher's settings, built as Hydra's launcher builds it."""
+        import submitit
 
-class _Lost(JobReturn):
-    """The return of a job that did not complete."""
-
-    def __init__(self, job, err: BaseException):
-        super().__init__()
-        self.job_id = str(job.job_id)
-        self.state = str(getattr(job, "state", "UNKNOWN"))
-        self.error = err
-
-
-class _Settled:
-    """Wraps a submitit job so that ``results()`` waits and never raises."""
-
-    def __init__(self, job):
-        self.job = job
-
-    def results(self):
-        try:
-            return self.job.results()
-        except Exception as err:
-            return [_Lost(self.job, err)]
+        cluster = "slurm"  # also the prefix of submitit's settings for SLURM only
+        init_keys = {"submitit_folder", "max_num_timeout"}
+        init = {"folder": self.params["submitit_folder"]}
+        if "max_num_timeout" in self.params:
+            init[f"{cluster}_max_num_timeout"] = self.params["max_num_timeout"]
+        executor = submitit.AutoExecutor(cluster=cluster, **init)
+        shared = set(OmegaConf.structured(BaseQueueConf).keys())
+        executor.update_parameters(
+            **{
+                key if key in shared else f"{cluster}_{key}": value
+                for key, value in self.params.items()
+                if key not in init_keys
+            }
+        )
+        return executor
 
 
-def _record_lost(sweep_dir: Path, num: int, overrides: list[str], lost: _Lost) -> JobReturn:
-    import yaml
+def _lost(sweep_dir: Path, num: int, overrides: list[str], job: Any, err: BaseException) -> JobReturn:
+    """Record a job that did not complete, and return it as a completed job with no value."""
+    from runner.sweep import record_lost_job
 
-    from runner.files import ERROR, JOB_OVERRIDES, SUMMARY
-    from runner.sweep import record_failure
-
-    folder = None
-    for path in sweep_dir.glob(f"*/{JOB_OVERRIDES}"):
-        if sorted(yaml.safe_load(path.read_text()) or []) == sorted(overrides):
-            folder = path.parent.parent
-            break
-    if folder is None:
-        folder = sweep_dir / f"unstarted_{num}"
-    if not (folder / ERROR).exists() and not (folder / SUMMARY).exists():
-        text = str(lost.error).strip()
-        detail = text.splitlines()[0] if text else type(lost.error).__name__
-        reason = RuntimeError(f"SLURM job {lost.job_id} did not complete (state {lost.state}): {detail}")
-        record_failure(folder, reason, overrides)
-        print(f"error in job #{num} ({' '.join(overrides)}): {reason}", file=sys.stderr, flush=True)
-    ret = JobReturn()
-    ret.overrides = overrides
-    ret.working_dir = str(folder)
+    text = str(err).strip()
+    detail = text.splitlines()[0] if text else type(err).__name__
+    state = str(getattr(job, "state", "UNKNOWN"))
+    reason = RuntimeError(f"SLURM job {job.job_id} did not complete (state {state}): {detail}")
+    folder = record_lost_job(sweep_dir, num, overrides, reason)
+    ret = JobReturn(overrides=overrides, working_dir=str(folder))
     ret.status = JobStatus.COMPLETED
     ret.return_value = None
     return ret
