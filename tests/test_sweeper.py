@@ -1,81 +1,127 @@
-"""partnersim's sweeper: the same jobs and errors as Hydra's basic sweeper, checked more cheaply.
+"""partnersim's sweeper and local launcher, on Hydra's public plugin interfaces.
 
-The check composes one configuration per set of structural overrides (config-group choices) and
-checks the other values by assigning them; these tests hold it to the full composition of every
-job, on the real configs, and check that its warm joblib workers are the ones the sweep then uses.
+The sweeper must make the jobs Hydra's basic sweeper makes, in the same order and with the same
+override strings (hand-written expectations here, and the job folders of real sweeps), check
+every job before anything is written, and fail exactly when composing every job would. The
+launcher must give the same outputs whatever the number of workers, keep going past a failing
+job or a dead worker, and stop its workers on Ctrl+C.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra._internal.utils import create_config_search_path
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.plugins import Plugins
+import yaml
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.utils import setup_globals
 from hydra.errors import HydraException
-from hydra.types import HydraContext, RunMode
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from hydra_plugins.partnersim_sweeper.launcher import worker_count
+from hydra_plugins.partnersim_sweeper.sweeper import check_jobs
 from runner.cli import CONFIG_DIR
 from runner.compose import register_configs
-
-# Hydra's plugin scan executes every plugin module afresh; scan first, so that the classes
-# imported below are the ones Hydra instantiates.
-Plugins.instance()
-from hydra_plugins.partnersim_sweeper.sweeper import (  # noqa: E402
-    PartnersimSweeper,
-    _WarmWorkers,
-    joblib_settings,
-)
+from runner.plugins import register_plugins
+from runner.sweep import expand_jobs, expected_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 ERRORS = (HydraException, OmegaConfBaseException)
+QUICK = ("run.progress=false", "run.figure=false")
 
 
-class CountingLoader(ConfigLoaderImpl):
-    """Hydra's own config loader, counting the configurations it composes for jobs."""
+# ------------------------------------------------------------------------------------- expansion
+EXPANSIONS = {
+    "two keys, the last varies fastest": (
+        ["a=1,2", "b=x,y"],
+        [["a=1", "b=x"], ["a=1", "b=y"], ["a=2", "b=x"], ["a=2", "b=y"]],
+    ),
+    "plain values stay in their place": (
+        ["c=3", "a=1,2", "d=four"],
+        [["c=3", "a=1", "d=four"], ["c=3", "a=2", "d=four"]],
+    ),
+    "a repeated key keeps its first place and its last values": (
+        ["a=range(0,3)", "b=1", "a=5,6"],
+        [["a=5", "b=1"], ["a=6", "b=1"]],
+    ),
+    "range, sorted choices, quoting and lists as Hydra writes them": (
+        ["r=range(0,5,2)", "s=sort(3,1,2)", "q='a b'", "+x=[1,2]", "~y=null"],
+        [
+            ["r=0", "s=1", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=0", "s=2", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=0", "s=3", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=2", "s=1", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=2", "s=2", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=2", "s=3", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=4", "s=1", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=4", "s=2", "q='a b'", "+x=[1,2]", "~y=null"],
+            ["r=4", "s=3", "q='a b'", "+x=[1,2]", "~y=null"],
+        ],
+    ),
+    "config groups and booleans": (
+        ["hydra/launcher=partnersim,slurm", "run.figure=false"],
+        [["hydra/launcher=partnersim", "run.figure=False"], ["hydra/launcher=slurm", "run.figure=False"]],
+    ),
+    "no overrides: one job": ([], [[]]),
+}
 
-    def __init__(self) -> None:
-        super().__init__(config_search_path=create_config_search_path(str(CONFIG_DIR)))
+
+@pytest.mark.parametrize(("arguments", "expected"), EXPANSIONS.values(), ids=EXPANSIONS.keys())
+def test_jobs_come_in_hydras_basic_sweeper_order(arguments, expected):
+    assert expand_jobs(arguments) == [expected]
+
+
+def test_batches_split_the_same_order():
+    jobs = [["a=1", "b=x"], ["a=1", "b=y"], ["a=2", "b=x"], ["a=2", "b=y"], ["a=3", "b=x"], ["a=3", "b=y"]]
+    assert expand_jobs(["a=1,2,3", "b=x,y"], max_batch_size=4) == [jobs[:4], jobs[4:]]
+    assert expand_jobs(["a=1,2,3", "b=x,y"], max_batch_size=-1) == [jobs]
+    with pytest.raises(HydraException, match="sweep type"):
+        expand_jobs(["a=interval(0,1)"])
+
+
+# ---------------------------------------------------------------------------- the up-front check
+@pytest.fixture(scope="module")
+def loader():
+    """Hydra's config loader for configs/, through Hydra's public initialize API."""
+    register_configs()
+    register_plugins()  # the launcher's schema
+    setup_globals()  # Hydra's resolvers (${now:...}), as a real run registers them
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        yield GlobalHydra.instance().config_loader()
+
+
+class Counting:
+    """Hydra's config loader, counting the configurations it composes for jobs (not a mock)."""
+
+    def __init__(self, loader):
+        self.loader = loader
         self.composed = 0
 
     def load_sweep_config(self, master_config, sweep_overrides):
         self.composed += 1
-        return super().load_sweep_config(master_config, sweep_overrides)
+        return self.loader.load_sweep_config(master_config, sweep_overrides)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
 
 
-def make_sweeper(*overrides: str) -> tuple[PartnersimSweeper, CountingLoader]:
-    register_configs()
-    setup_globals()  # Hydra's resolvers (${now:...}), as a real run registers them
-    loader = CountingLoader()
-    config = loader.load_configuration("config", overrides=list(overrides), run_mode=RunMode.MULTIRUN)
-    sweeper = PartnersimSweeper(max_batch_size=None, params=None)
-    sweeper.setup(
-        hydra_context=HydraContext(config_loader=loader, callbacks=None),
-        task_function=lambda cfg: None,
-        config=config,
-    )
-    loader.composed = 0
-    return sweeper, loader
+def sweep_config(loader, *overrides: str):
+    return loader.load_configuration("config", overrides=list(overrides), run_mode=RunMode.MULTIRUN)
 
 
-def jobs(*overrides: str) -> list[list[str]]:
-    parsed = OverridesParser.create().parse_overrides(list(overrides))
-    return BasicSweeper.split_arguments(parsed, None)[0]
-
-
-def full_check(loader: ConfigLoaderImpl, config, batch) -> str | None:
+def full_check(loader, config, jobs) -> str | None:
     """What Hydra's basic sweeper does: compose every job; the first error, if any."""
-    for job in batch:
+    for job in jobs:
         try:
             loader.load_sweep_config(config, list(job))
         except ERRORS as err:
@@ -83,13 +129,17 @@ def full_check(loader: ConfigLoaderImpl, config, batch) -> str | None:
     return None
 
 
-def test_plain_values_cost_one_composition_and_groups_one_each():
-    sweeper, loader = make_sweeper()
-    sweeper.validate_batch_is_legal(jobs("policy.coterminosity=0,0.25,0.5,0.75,1", "run.seed=1,2,3,4"))
-    assert loader.composed == 1
-    loader.composed = 0
-    sweeper.validate_batch_is_legal(jobs("scenario=baseline,care_trust,mrs_smith", "run.seed=1,2,3,4"))
-    assert loader.composed == 3
+def test_plain_values_cost_one_composition_and_group_choices_one_each(loader):
+    counting, config = Counting(loader), sweep_config(loader)
+    check_jobs(
+        counting, config, expand_jobs(["policy.coterminosity=0,0.25,0.5,0.75,1", "run.seed=1,2,3,4"])[0]
+    )
+    assert counting.composed == 1
+    counting.composed = 0
+    check_jobs(
+        counting, config, expand_jobs(["scenario=baseline,care_trust,mrs_smith", "run.seed=1,2,3,4"])[0]
+    )
+    assert counting.composed == 3
 
 
 SWEEPS = {
@@ -100,198 +150,188 @@ SWEEPS = {
     "unknown group option": ("scenario=baseline,nope", "run.seed=1,2"),
     "good groups and values": ("scenario=baseline,care_trust", "policy.pooled_budget_share=0.2,0.4"),
     "bad value under one group only": ("scenario=baseline,care_trust", "run.weeks=5,x"),
-    "launcher choice": ("hydra/launcher=joblib,slurm", "run.seed=1,2"),
+    "launcher choice": ("hydra/launcher=partnersim,slurm", "run.seed=1,2"),
     "bad launcher setting": ("hydra.launcher.n_jobs=1,many",),
     "deleting a typed key": ("run.seed=1,2", "~policy.coterminosity"),
+    "adding a known key": ("run.seed=1,2", "+run.weeks=3"),
+    "a dict value": ("run.seed=1,2", "run={weeks:3},{wekks:3}"),
 }
 
 
 @pytest.mark.parametrize("overrides", SWEEPS.values(), ids=SWEEPS.keys())
-def test_the_check_fails_exactly_when_composing_every_job_fails(overrides):
-    sweeper, loader = make_sweeper()
-    batch = jobs(*overrides)
-    expected = full_check(loader, sweeper.config, batch)
+def test_the_check_fails_exactly_when_composing_every_job_fails(loader, overrides):
+    config, jobs = sweep_config(loader), expand_jobs(list(overrides))[0]
+    expected = full_check(loader, config, jobs)
     try:
-        sweeper.validate_batch_is_legal(batch)
+        check_jobs(loader, config, jobs)
         got = None
     except ERRORS as err:
         got = type(err).__name__
     assert got == expected
+    assert (got is None) == (overrides in (SWEEPS["good grid"], SWEEPS["good groups and values"],
+                                           SWEEPS["launcher choice"]))  # fmt: skip
 
 
-def test_warm_workers_are_the_ones_the_sweep_uses():
-    from joblib import Parallel, delayed
-
-    sweeper, _ = make_sweeper("hydra.launcher.n_jobs=2")
-    warm = _WarmWorkers.start(sweeper.launcher, jobs=10)
-    assert warm is not None
-    warm.join()
-    assert len(set(warm.pids)) == 2
-    # The joblib launcher's own arguments: joblib reuses the executor only if they are equal.
-    cfg = joblib_settings(sweeper.launcher)
-    used = Parallel(**cfg)(delayed(os.getpid)() for _ in range(8))
-    assert set(used) <= set(warm.pids)
+def test_the_manifest_callback_lists_the_sweepers_jobs(loader):
+    config = sweep_config(loader, "experiment=joint_indicators_smoke", "run.seed=3")
+    OmegaConf.resolve(config.hydra.sweeper)
+    assert expected_jobs(config) == [
+        [f"policy.joint_indicators={v}", f"experiment.replicate={r}", "experiment=joint_indicators_smoke",
+         "run.seed=3"]
+        for v in ("0.0", "0.5", "1.0") for r in (0, 1)
+    ]  # fmt: skip
 
 
-def test_no_warm_up_on_one_worker_or_another_launcher():
-    sweeper, _ = make_sweeper("hydra.launcher.n_jobs=1")
-    assert _WarmWorkers.start(sweeper.launcher, jobs=10) is None
-    sweeper, _ = make_sweeper("hydra/launcher=slurm")
-    assert joblib_settings(sweeper.launcher) is None
-    sweeper, _ = make_sweeper("hydra.launcher.n_jobs=2")
-    assert _WarmWorkers.start(sweeper.launcher, jobs=1) is None, "one job needs no second worker"
-
-
-def test_a_bad_value_in_a_later_job_stops_the_sweep_before_anything_is_written(tmp_path):
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, PYTHONPATH=path)
-    sweep = tmp_path / "sweep"
-    done = subprocess.run(
-        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={sweep}", "run.weeks=2", "run.seed=1,2,3",
-         "policy.coterminosity=0.5,abc"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+# ------------------------------------------------------------------------------------ real sweeps
+def sweep(folder: Path, *args: str, timeout: int = 300, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={folder}", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, **kwargs,
     )  # fmt: skip
+
+
+def jobs_by_number(folder: Path) -> dict[int, tuple[list[str], str]]:
+    jobs = {}
+    for job in folder.glob("job_*"):
+        num = OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.job.num
+        jobs[num] = (yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()), job.name)
+    return jobs
+
+
+def test_job_numbers_overrides_and_folders_follow_hydras_order(tmp_path):
+    done = sweep(tmp_path / "s", "hydra.launcher.n_jobs=2", "hydra.sweeper.max_batch_size=3", "run.weeks=3",
+                 *QUICK, "run.seed=2,1", "policy.joint_indicators=0,1")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = [
+        ["hydra.launcher.n_jobs=2", "hydra.sweeper.max_batch_size=3", "run.weeks=3", "run.progress=False",
+         "run.figure=False", f"run.seed={seed}", f"policy.joint_indicators={v}"]
+        for seed in (2, 1) for v in (0, 1)
+    ]  # fmt: skip
+    jobs = jobs_by_number(tmp_path / "s")
+    assert [jobs[k][0] for k in range(4)] == [job[2:] for job in expected]  # hydra.* is not the task's
+    assert jobs[0][1] == "job_policy.joint_indicators=0,run.seed=2,run.weeks=3"
+    assert json.loads((tmp_path / "s" / "sweep.json").read_text())["jobs"] == [job[2:] for job in expected]
+
+
+@pytest.mark.parametrize("batch", ["null", "1"])
+def test_a_bad_value_in_a_later_job_stops_the_sweep_before_anything_is_written(tmp_path, batch):
+    done = sweep(tmp_path / "sweep", f"hydra.sweeper.max_batch_size={batch}", "run.weeks=2", "run.seed=1,2,3",
+                 "policy.coterminosity=0.5,abc", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         "error: policy.coterminosity: Value 'abc' of type 'str' could not be converted to Float"
     ]
-    assert not sweep.exists(), "a sweep with a bad job writes nothing"
+    assert not (tmp_path / "sweep").exists(), (
+        "a sweep with a bad job writes nothing, not even its first batch"
+    )
 
 
-KEEP_PLUGINS = """
-from hydra.core.plugins import Plugins
-from hydra.core.singleton import Singleton
-from hydra_plugins.partnersim_sweeper.sweeper import keep_plugins_across_jobs
-
-before = Plugins.instance()
-Singleton.set_state(Singleton.get_state())  # as Hydra's joblib launcher does before every job
-rebuilt = Plugins.instance() is not before
-keep_plugins_across_jobs()
-keep_plugins_across_jobs()  # idempotent
-kept = Plugins.instance()
-Singleton.set_state(Singleton.get_state())
-print(rebuilt, Plugins.instance() is kept)
-"""
+def outputs(folder: Path) -> dict[str, tuple]:
+    found = {}
+    for job in folder.glob("job_*"):
+        summary = json.loads((job / "summary.json").read_text())
+        for key in ("created", "command"):
+            summary.pop(key, None)
+        table = pd.read_parquet(job / "timeseries.parquet")
+        num = OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.job.num
+        found[job.name] = (num, summary, table.to_dict("list"))
+    return found
 
 
-def test_warm_workers_keep_hydras_plugin_registry_across_jobs():
-    # In a process of its own: the patch is meant for joblib workers, not this test session.
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    done = subprocess.run(
-        [sys.executable, "-c", KEEP_PLUGINS], env=dict(os.environ, PYTHONPATH=path),
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "True"], "Hydra rebuilds the registry; the warm worker keeps it"
-
-
-QUICK_EXIT = """
-import json
-import os
-import sys
-from hydra_plugins.partnersim_sweeper.sweeper import quick_exit
-
-class Cycle:
-    def __init__(self):
-        self.me = self
-    def __del__(self):
-        os.write(1, b"finalised")
-
-if "{mode}" == "quick":
-    quick_exit()
-    quick_exit()  # idempotent
-Cycle()  # cyclic garbage, left for the collections of the interpreter's shutdown
-print("buffered output ", end="")
-sys.exit(3)
-"""
-
-
-@pytest.mark.parametrize("mode", ["normal", "quick"])
-def test_a_quick_exit_skips_only_the_final_garbage_collections(mode):
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    done = subprocess.run(
-        [sys.executable, "-c", QUICK_EXIT.replace("{mode}", mode)], env=dict(os.environ, PYTHONPATH=path),
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 3, "the exit code is kept"
-    assert "buffered output" in done.stdout, "buffered output is still written"
-    finalised = "finalised" in done.stdout
-    assert finalised == (mode == "normal"), "only a quick exit skips the shutdown's collections"
-
-
-def test_a_worker_unpickles_a_batchs_shared_part_once(monkeypatch):
-    import pickle
-
-    from hydra_plugins.hydra_joblib_launcher import _core
-
-    from hydra_plugins.partnersim_sweeper.sweeper import execute_shared
-
-    seen = []
-    monkeypatch.setattr(_core, "execute_job", lambda idx, overrides, *shared: seen.append((idx, shared)))
-    payload = pickle.dumps(({"context": 1}, {"config": 2}, "task", {"state": 3}))
-    execute_shared(0, ["a=1"], "batch-1", payload)
-    execute_shared(1, ["a=2"], "batch-1", payload)
-    execute_shared(2, ["a=3"], "batch-2", payload)
-    assert [idx for idx, _ in seen] == [0, 1, 2]
-    assert seen[0][1] == ({"context": 1}, {"config": 2}, "task", {"state": 3})
-    assert all(a is b for a, b in zip(seen[0][1], seen[1][1], strict=True)), "same batch: kept"
-    assert seen[2][1][0] is not seen[0][1][0], "a new batch is unpickled afresh"
-
-
-def test_one_worker_and_two_workers_give_the_same_jobs(tmp_path):
-    def sweep(n_jobs: int) -> dict[str, tuple]:
-        folder = tmp_path / f"n{n_jobs}"
-        done = subprocess.run(
-            [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={folder}",
-             f"hydra.launcher.n_jobs={n_jobs}", "hydra.sweeper.max_batch_size=3",  # batches of 3 and 1
-             "run.weeks=8", "run.progress=false", "run.figure=false", "run.seed=1,2",
-             "policy.joint_indicators=0,1"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+def test_one_worker_and_several_give_bit_identical_outputs(tmp_path):
+    grid = (
+        "hydra.sweeper.max_batch_size=3",
+        "run.weeks=8",
+        *QUICK,
+        "run.seed=1,2",
+        "policy.joint_indicators=0,1",
+    )
+    runs = {}
+    for name, launcher in (("one", "1"), ("fork", "-1"), ("spawn", "2 hydra.launcher.start_method=spawn")):
+        settings = [f"hydra.launcher.n_jobs={launcher.split()[0]}", *launcher.split()[1:]]
+        done = sweep(tmp_path / name, *settings, *grid)
         assert done.returncode == 0, done.stderr[-2000:]
-        jobs = {}
-        for job in folder.glob("job_*"):
-            summary = json.loads((job / "summary.json").read_text())
-            num = OmegaConf.load(job / ".hydra" / "hydra.yaml").hydra.job.num
-            jobs[job.name] = (num, summary["seed"], summary["outcomes"])
-        return jobs
-
-    one, two = sweep(1), sweep(2)
-    assert len(one) == 4
-    assert two == one, "job numbers, seeds and outcomes do not depend on the number of workers"
+        runs[name] = outputs(tmp_path / name)
+    assert len(runs["one"]) == 4
+    assert runs["fork"] == runs["one"], "job numbers, summaries and time series do not depend on the workers"
+    assert runs["spawn"] == runs["one"]
 
 
-def test_workers_are_forked_only_from_a_process_with_no_other_thread():
-    import threading
+def test_a_failing_job_does_not_stop_the_others(tmp_path):
+    # 1.5 composes (a float) but the model's validation rejects it: a failure inside the job.
+    done = sweep(tmp_path / "s", "run.weeks=3", *QUICK, "policy.coterminosity=0.5,1.5,0.25", "run.seed=1,2")
+    assert done.returncode == 2
+    folders = sorted((tmp_path / "s").glob("job_*"))
+    failed = [f for f in folders if (f / "error.json").is_file()]
+    assert len(folders) == 6 and len(failed) == 2
+    assert all("coterminosity=1.5" in f.name for f in failed)
+    assert all((f / "summary.json").is_file() for f in folders if f not in failed)
 
-    from hydra_plugins.partnersim_sweeper.sweeper import fork_is_safe
 
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert not fork_is_safe(), "a second thread: loky starts the workers"
-    finally:
-        stop.set()
-        other.join()
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    code = "from hydra_plugins.partnersim_sweeper.sweeper import fork_is_safe; print(fork_is_safe())"
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=path),
-        capture_output=True, text=True, timeout=120, check=False,
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def wait_for_workers(proc: subprocess.Popen, folder: Path, n: int = 2, timeout: float = 120) -> list[int]:
+    """The worker pids of a running sweep, once its first jobs have started."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        pids = children(proc.pid)
+        if len(pids) == n and len(list(folder.glob("job_*/.hydra/overrides.yaml"))) >= n:
+            return pids
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail("the sweep's workers did not start")
+
+
+pytestmark_linux = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+
+
+@pytestmark_linux
+def test_a_killed_worker_loses_only_its_job(tmp_path):
+    folder = tmp_path / "s"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={folder}", "hydra.launcher.n_jobs=2",
+         "run.weeks=150", *QUICK, "run.seed=1,2,3,4"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert done.stdout.strip() == str(sys.platform == "linux"), done.stderr
+    victim = wait_for_workers(proc, folder)[0]
+    os.kill(victim, signal.SIGKILL)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2, err[-2000:]
+    assert "Traceback" not in err
+    folders = sorted(folder.glob("job_*"))
+    failed = [f for f in folders if (f / "error.json").is_file()]
+    assert len(folders) == 4 and len(failed) == 1
+    assert "worker process died" in json.loads((failed[0] / "error.json").read_text())["message"]
+    assert sum((f / "summary.json").is_file() for f in folders) == 3, "the other jobs all ran"
 
 
-def test_a_parallel_sweep_from_the_command_line_forks_its_workers_on_linux(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={tmp_path / 'sweep'}",
-         "hydra.launcher.n_jobs=2", "run.weeks=4", "run.progress=false", "run.figure=false", "run.seed=1,2",
-         "hydra.verbose=[hydra_plugins.partnersim_sweeper.sweeper]"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+@pytestmark_linux
+def test_ctrl_c_stops_the_workers(tmp_path):
+    folder = tmp_path / "s"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={folder}", "hydra.launcher.n_jobs=2",
+         "run.weeks=200", *QUICK, "run.seed=1,2,3,4"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    expected = "forked from this process" if sys.platform == "linux" else "loky's"
-    assert f"joblib workers: {expected}" in done.stdout + done.stderr
-    assert len(list((tmp_path / "sweep").glob("*/summary.json"))) == 2
+    workers = wait_for_workers(proc, folder)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl+C: the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert err.strip().splitlines()[-1] == "interrupted"
+    assert "Traceback" not in err
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "no worker outlives the command"
+    assert not list(folder.glob("job_*/summary.json")), "the running jobs were stopped, not finished"
+
+
+def test_worker_counts_follow_joblibs_convention():
+    cores = os.cpu_count() or 1
+    assert worker_count(-1) == cores
+    assert worker_count(1) == 1
+    assert worker_count(3) == 3
+    assert worker_count(-2) == max(1, cores - 1)
+    with pytest.raises(ValueError, match="n_jobs"):
+        worker_count(0)
