@@ -135,7 +135,6 @@ class PartnershipModel(mesa.Model):
         self.voluntary = by_sector.get("voluntary")
         self.community = by_sector.get("community")
         sectors = [a.sector for a in self.agency_list]
-        self.agency_sector_code = np.array([self.SECTOR_CODE[s] for s in sectors])
         self.agency_statutory = np.array([a.statutory for a in self.agency_list])
         self.agency_sector_council = np.array([s == "council" for s in sectors])
         self.agency_is_pool_member = np.array([a.pool_member for a in self.agency_list])
@@ -312,11 +311,6 @@ class PartnershipModel(mesa.Model):
         observe.measure(self)
         self.datacollector.collect(self)
         self.week += 1
-
-    @property
-    def agencies(self) -> mesa.agent.AgentSet:
-        """The agencies as a Mesa AgentSet."""
-        return self.agents_by_type[Agency]
 
     # ------------------------------------------------------------------ helpers for mechanisms
     def _reset_counters(self) -> None:
