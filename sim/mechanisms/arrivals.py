@@ -91,7 +91,7 @@ def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
     """Give an established caseload's agency-funded packages a key professional each.
 
     Packages are given one at a time so that caseloads spread by spare capacity: each pick is
-    :meth:`~sim.model.PartnershipModel.choose_staff`'s draw (in proportion to spare capacity) with
+    :meth:`~sim.staff.Workforce.choose`'s draw (in proportion to spare capacity) with
     the caseloads left by the picks before it, so it is a loop, per agency, in plain Python over
     the packages in order of user and domain.
     """
@@ -103,14 +103,14 @@ def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
     hours = pop.hours.ravel()[cell]
     draws = model.rng.random(cell.size)
     key = np.empty(cell.size, np.int64)
-    available = model.available_staff()
+    available = model.workforce.available()
     for a in range(model.n_agencies):
         packages = np.flatnonzero(agencies == a)
         if packages.size == 0:
             continue
         staff = np.flatnonzero(available & (s.employer == a))
         spare = (s.contracted[staff] - s.caseload[staff]).tolist()
-        weight = model.spare_capacity(staff).tolist()
+        weight = model.workforce.spare_capacity(staff).tolist()
         picks = []
         for u, h in zip(draws[packages].tolist(), hours[packages].tolist(), strict=True):
             cum = list(accumulate(weight))
@@ -121,7 +121,7 @@ def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
         key[packages] = staff[picks]
     pop.key.ravel()[cell] = key
     np.add.at(s.caseload, key, hours)
-    model.staff_changed()
+    model.workforce.changed()
 
 
 def arrive(model: PartnershipModel) -> None:
@@ -133,8 +133,8 @@ def arrive(model: PartnershipModel) -> None:
     slot = np.repeat(np.arange(2 * n_loc), counts)
     hosp = slot >= n_loc
     rows = create_users(model, slot % n_loc, hosp)
-    model.counters["arrived"] += rows.size
-    model.counters["admissions_week"] += int(np.count_nonzero(hosp))
+    model.log.counters["arrived"] += rows.size
+    model.log.counters["admissions_week"] += int(np.count_nonzero(hosp))
 
 
 def trace_mrs_smith(model: PartnershipModel) -> None:
@@ -154,5 +154,5 @@ def trace_mrs_smith(model: PartnershipModel) -> None:
     pop.wellbeing[row] = 0.45
     community.assign_responsibility(model, np.array([row]))
     pop.traced = row
-    model.counters["arrived"] += 1
-    model.trace(np.array([row]), "admitted to hospital after a fall", model.acute.index)
+    model.log.counters["arrived"] += 1
+    model.log.trace(np.array([row]), "admitted to hospital after a fall", model.acute.index)

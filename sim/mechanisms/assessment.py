@@ -128,7 +128,7 @@ def assess(model: PartnershipModel) -> None:
     taken, queue = taken[order], queue[order]
     counts = np.bincount(queue, minlength=n_ag)
     if cost > 0:
-        slots = model.params.assessment.capacity_share * model.casework_capacity() // cost
+        slots = model.params.assessment.capacity_share * model.workforce.casework_capacity() // cost
         if np.count_nonzero(counts <= slots) < n_ag:  # a queue is longer than its agency can assess
             place = np.arange(taken.size) - queue.searchsorted(queue)  # 0 = head of its queue
             chosen = (place < slots[queue]).nonzero()[0]
@@ -137,13 +137,13 @@ def assess(model: PartnershipModel) -> None:
                 return
             counts = np.bincount(queue, minlength=n_ag)
     model.new_hours = np.maximum(model.new_hours - cost * counts, 0.0)
-    assessors = model.choose_staff(queue, hours=cost)
+    assessors = model.workforce.choose(queue, hours=cost)
     _complete(model, cell, held_by, ref, pairs.size, taken, assessors)
     users = users[taken]
     np.add.at(pop.assessments, users, _ONE)
     np.add.at(pop.professionals_met, users, _ONE)
-    model.counters["assessments_week"] += users.size
-    model.trace(users, "assessed", queue, assessors, each_agency=True)
+    model.log.counters["assessments_week"] += users.size
+    model.log.trace(users, "assessed", queue, assessors, each_agency=True)
 
 
 def _accept_partner(
@@ -169,8 +169,8 @@ def _accept_partner(
     accepted = has & (model.rng.random(users.size) < p)
     n_accepted = int(np.count_nonzero(accepted))
     if n_accepted:
-        model.counters["assessments_accepted"] += n_accepted
-        model.trace(users, "partner's assessment accepted", agencies, where=accepted)
+        model.log.counters["assessments_accepted"] += n_accepted
+        model.log.trace(users, "partner's assessment accepted", agencies, where=accepted)
     return accepted
 
 

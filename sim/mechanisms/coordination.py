@@ -92,7 +92,7 @@ def success_probability(
     logit += term
     logit += pair.ravel().take(ai * n_agency + aj)
     logit += c.alignment * model.pop.alignment.take(users)
-    logit -= c.culture * (1.0 - relief) * model.cultural_distance_between(i, j)
+    logit -= c.culture * (1.0 - relief) * model.workforce.cultural_distance(i, j)
     logit -= c.extra_agency * np.maximum(n_ag - 2, 0)
     term = s.loyalty.take(i)
     term += s.loyalty.take(j)
@@ -148,21 +148,22 @@ def coordinate(
     resp = resp.take(joint, axis=0)
     # i holds the need at a; j holds b's part of the case. Both are looked up (or chosen) at once.
     doms_held = np.concatenate((d, _domain_held(resp, b)))
-    both = model.staff_for(np.concatenate((u, u)), doms_held, np.concatenate((a, b)))
+    key = model.pop.key.ravel()[cells(np.concatenate((u, u)), doms_held)]
+    both = model.workforce.key_workers(key, np.concatenate((a, b)))
     i, j = both[: u.size], both[u.size :]
     p = success_probability(model, i, j, u, n_agencies(resp, in_hospital[joint]))
     success = model.rng.random(u.size) < p
     fail = ~success
     c = model.params.coordination
     hours = c.hours + c.failure_extra_hours * fail  # a failure means a duplicated visit
-    model.spend_partnership_hours(both, np.concatenate((hours, hours)))
+    model.workforce.spend_partnership_hours(both, np.concatenate((hours, hours)))
     n_fail = int(np.count_nonzero(fail))
     if n_fail:
         np.subtract.at(model.pop.wellbeing, u[fail], c.failure_wellbeing_loss)
-        model.counters["coordination_failures_week"] += n_fail
-        model.trace(u, "coordination failed", a, i, where=fail, each_agency=True)
-    model.counters["coordinations_week"] += u.size
-    model.record_pairs(i, j, success, u)
+        model.log.counters["coordination_failures_week"] += n_fail
+        model.log.trace(u, "coordination failed", a, i, where=fail, each_agency=True)
+    model.log.counters["coordinations_week"] += u.size
+    model.log.joint_case(i, j, success, u)
     ok[joint] = success
     return ok
 
@@ -197,11 +198,11 @@ def _start_candidates(model: PartnershipModel) -> tuple[np.ndarray, ...]:
 def _start(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, agencies: np.ndarray) -> None:
     """Start the packages whose coordination succeeded: a key worker is chosen, the need is served."""
     pop = model.pop
-    staff = model.choose_staff(agencies)
+    staff = model.workforce.choose(agencies)
     _count_new_professionals(model, users, agencies, pop.key.ravel()[cell] != staff)
     pop.key.ravel()[cell] = staff
     pop.stage.ravel()[cell] = SERVED
-    model.trace(users, "service started", agencies, staff, each_agency=True)
+    model.log.trace(users, "service started", agencies, staff, each_agency=True)
 
 
 def _count_new_professionals(
@@ -281,7 +282,7 @@ def deliver(model: PartnershipModel) -> None:
     new_hours = pop.hours.ravel()[start_cells[new]]
 
     # Delivery within each agency's casework hours, as if every candidate started.
-    cap = model.casework_capacity()
+    cap = model.workforce.casework_capacity()
     demand = demand + np.bincount(start_agencies[new], weights=new_hours, minlength=model.n_agencies)
     short = demand > cap
     if short.any():
@@ -318,10 +319,12 @@ def deliver(model: PartnershipModel) -> None:
     agencies = np.concatenate((agencies, start_agencies[new]))[joined]
     hours = np.concatenate((hours, new_hours))[joined]
     delivered = delivered[joined]
-    model.use_casework(np.minimum(np.bincount(agencies, weights=hours, minlength=model.n_agencies), cap))
+    model.workforce.use_casework(
+        np.minimum(np.bincount(agencies, weights=hours, minlength=model.n_agencies), cap)
+    )
     key = pop.key.ravel()[cell]
     s.caseload[:] = np.bincount(np.maximum(key, 0), weights=hours * (key >= 0), minlength=s.n)
-    model.staff_changed()
+    model.workforce.changed()
 
     # A need is met if delivered this week; self-funded needs always are.
     met = pop.stage.take(home, axis=0) == SERVED

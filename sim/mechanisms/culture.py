@@ -38,7 +38,7 @@ def bound(model: PartnershipModel) -> None:
 def update(model: PartnershipModel) -> None:
     """Apply this week's co-working to cultures and shared understanding."""
     s, c = model.staff, model.params.culture
-    i, j, _, _ = model.events()
+    i, j, _, _ = model.log.joint_cases()
     n = i.size
     if n == 0:
         return

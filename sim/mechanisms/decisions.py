@@ -117,9 +117,9 @@ def withdraw(model: PartnershipModel, a: int, share: float) -> float:
     model.agency_balance[a] += amount
     model.agency_ytd_spend[a] -= amount
     model.agency_pool_factor[a] *= 1.0 - share
-    model.counters["withdrawals"] += 1
+    model.log.counters["withdrawals"] += 1
     if model.policy.pooled_budget_share > 0:
         trust.shatter(model, a, share)
         loyalty.shock(model, share)
-    model.trace_all(f"{model.agency_list[a].label} withdrew £{amount:,.0f} from the pooled budget", a)
+    model.log.trace_all(f"{model.agency_list[a].label} withdrew £{amount:,.0f} from the pooled budget", a)
     return amount

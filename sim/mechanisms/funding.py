@@ -93,8 +93,8 @@ def fund(model: PartnershipModel) -> None:
         paying = cell[pays]
         stage[paying] = SERVED
         funder[paying] = model.SELF
-        model.trace(users, "declined charged care", agencies, where=decline)
-        model.trace(users, "pays for own care", agencies, where=pays)
+        model.log.trace(users, "declined charged care", agencies, where=decline)
+        model.log.trace(users, "pays for own care", agencies, where=pays)
 
     # The needs not charged: the pool, a negotiation between two agencies, or one agency pays.
     joint = is_joint(model, users) & ~charged
@@ -104,7 +104,7 @@ def fund(model: PartnershipModel) -> None:
             pooled = cell[joint]
             funder[pooled] = model.POOL
             stage[pooled] = SERVICE
-            model.trace(users, "funded from the pooled budget", agencies, where=joint)
+            model.log.trace(users, "funded from the pooled budget", agencies, where=joint)
         single = (~(joint | charged)).nonzero()[0]
         negotiate = single[:0]  # none
     else:
@@ -124,7 +124,7 @@ def _approve(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, funde
         return
     model.pop.funder.ravel()[cell] = funders
     model.pop.stage.ravel()[cell] = SERVICE
-    model.trace(users, "funding agreed", funders)
+    model.log.trace(users, "funding agreed", funders)
 
 
 # The domains of the council's and the PCT's key professionals, for np.repeat.
@@ -149,8 +149,8 @@ def _negotiate(model: PartnershipModel, users: np.ndarray, council: np.ndarray, 
     dispute = ~agree
     pop.dispute_weeks[users] += dispute  # (each user once)
     n_agree = int(np.count_nonzero(agree))
-    model.counters["disputes_week"] += users.size - n_agree
-    model.trace(users, "agencies dispute who pays", council, where=dispute)
+    model.log.counters["disputes_week"] += users.size - n_agree
+    model.log.trace(users, "agencies dispute who pays", council, where=dispute)
     if n_agree == 0:
         return
     ok = agree.nonzero()[0]
@@ -159,7 +159,6 @@ def _negotiate(model: PartnershipModel, users: np.ndarray, council: np.ndarray, 
     _approve(model, done, cell[ok], np.where(shifted, h, c))
     quick = pop.dispute_weeks[done] <= 4
     # The council's key professional for personal care, and the PCT's for health.
-    both = model.staff_for(
-        np.concatenate((done, done)), _PERSONAL_HEALTH.repeat(done.size), np.concatenate((c, h))
-    )
-    model.record_pairs(both[: done.size], both[done.size :], quick, done)
+    key = pop.key.ravel()[cells(np.concatenate((done, done)), _PERSONAL_HEALTH.repeat(done.size))]
+    both = model.workforce.key_workers(key, np.concatenate((c, h)))
+    model.log.joint_case(both[: done.size], both[done.size :], quick, done)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 def update(model: PartnershipModel) -> None:
     """Apply this week's events to loyalty, and record pay resentment for morale."""
     s, lp, pol = model.staff, model.params.loyalty, model.policy
-    i, j, ok, _ = model.events()
+    i, j, ok, _ = model.log.joint_cases()
     s.resentment[:] = 0.0
     if i.size:
         ij, ji = np.concatenate((i, j)), np.concatenate((j, i))

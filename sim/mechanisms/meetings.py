@@ -65,10 +65,10 @@ def book(model: PartnershipModel) -> None:
                 s.contact[here] |= _present(s.employer.take(here), model.n_agencies)
                 model.week_meeting_hours += m.hours * here.size
         if model.meeting_rooms:
-            model.spend_partnership_hours(np.concatenate(model.meeting_rooms), m.hours)
+            model.workforce.spend_partnership_hours(np.concatenate(model.meeting_rooms), m.hours)
     if is_training_week(model):
         rows = s.in_post.nonzero()[0]
-        model.spend_partnership_hours(rows, model.policy.joint_training_hours)
+        model.workforce.spend_partnership_hours(rows, model.policy.joint_training_hours)
         model.week_training_hours = model.policy.joint_training_hours * rows.size
     else:
         model.week_training_hours = 0.0

@@ -109,10 +109,10 @@ def update(model: PartnershipModel) -> None:
     pop.fit[admitted] = False
     readmit = admitted[recent[admit]]
     pop.readmissions[readmit] += 1
-    model.counters["admissions_week"] += admitted.size
-    model.counters["readmissions_week"] += readmit.size
-    model.trace(admitted, "admitted to hospital", model.acute.index)
-    model.trace(readmit, "readmitted within the window after discharge", model.acute.index)
+    model.log.counters["admissions_week"] += admitted.size
+    model.log.counters["readmissions_week"] += readmit.size
+    model.log.trace(admitted, "admitted to hospital", model.acute.index)
+    model.log.trace(readmit, "readmitted within the window after discharge", model.acute.index)
 
     # Leaving, for those still at home: every need they accepted help for met (a declined need
     # stays unmet but does not hold them), or badly.
@@ -151,16 +151,16 @@ def _hospital(model: PartnershipModel, patients: np.ndarray, waiting: np.ndarray
         council = model.agency_sector_council.take(pop.resp.take(delayed, axis=0), mode="clip")
         council &= _PENDING.take(pop.stage.take(delayed, axis=0))
         council_side = int(np.count_nonzero(any_domain(council)))
-    model.counters["delayed_council_week"] += council_side
-    model.counters["delayed_health_week"] += delayed.size - council_side
+    model.log.counters["delayed_council_week"] += council_side
+    model.log.counters["delayed_health_week"] += delayed.size - council_side
     out = fit[go]
     pop.in_hospital[out] = False
     pop.fit[out] = False
     pop.last_discharge[out] = model.week
-    model.counters["discharges_week"] += out.size
-    model.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
-    model.trace(fit, "discharged home with support in place", model.acute.index, where=ready)
-    model.trace(fit, "discharged home before support was in place", model.acute.index, where=early)
+    model.log.counters["discharges_week"] += out.size
+    model.log.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
+    model.log.trace(fit, "discharged home with support in place", model.acute.index, where=ready)
+    model.log.trace(fit, "discharged home before support was in place", model.acute.index, where=early)
 
 
 def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray) -> dict:
@@ -188,8 +188,8 @@ def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.n
 def _leave(model: PartnershipModel, users: np.ndarray, outcome: int, event: str) -> None:
     if users.size == 0:
         return
-    model.trace(users, event, -1)
+    model.log.trace(users, event, -1)
     model.pop.active[users] = False
     model.pop.outcome[users] = outcome
-    model.counters["left"] += users.size
-    model.counters["left_badly_week" if outcome == LEFT_BADLY else "left_well_week"] += users.size
+    model.log.counters["left"] += users.size
+    model.log.counters["left_badly_week" if outcome == LEFT_BADLY else "left_well_week"] += users.size

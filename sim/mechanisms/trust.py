@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 def update(model: PartnershipModel) -> None:
     """Apply this week's joint-case events and the decay of trust without contact."""
     s, t = model.staff, model.params.trust
-    i, j, ok, _ = model.events()
+    i, j, ok, _ = model.log.joint_cases()
     trust, contact = s.trust.ravel(), s.contact.ravel()
     if i.size:
         n_ag, employer = s.trust.shape[1], s.employer

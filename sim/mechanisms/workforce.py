@@ -32,14 +32,14 @@ if TYPE_CHECKING:
 def plan_week(model: PartnershipModel) -> None:
     """Fill vacancies, draw sickness and set this week's casework and partnership hours."""
     s, w, pol = model.staff, model.params.workforce, model.policy
-    model.hire(((s.vacant_until <= model.week) > s.in_post).nonzero()[0])  # due, and not in post
+    model.workforce.hire(((s.vacant_until <= model.week) > s.in_post).nonzero()[0])  # due, and not in post
     s.sick = s.in_post & (model.rng.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale))
     working = s.in_post ^ s.sick  # (only staff in post are sick)
     s.partnership = working * (pol.dedicated_time * w.hours)
     s.free = working * s.contracted
     s.contact[:] = False
-    model.week_partnership_hours = 0.0
-    model.staff_changed()
+    model.workforce.partnership_hours = 0.0
+    model.workforce.changed()
 
 
 def reserve_new_work(model: PartnershipModel) -> None:
@@ -50,7 +50,7 @@ def reserve_new_work(model: PartnershipModel) -> None:
     """
     model.ongoing = coordination.ongoing(model)  # (kept for this week's delivery)
     demand = model.ongoing.demand
-    cap = model.casework_capacity()
+    cap = model.workforce.casework_capacity()
     model.new_hours = np.maximum(cap - demand, model.params.workforce.reserved_share * cap)
 
 
@@ -74,6 +74,6 @@ def leave(model: PartnershipModel, rows: np.ndarray) -> None:
     """Professionals in ``rows`` leave; their posts stay vacant for ``workforce.vacancy_weeks``."""
     s = model.staff
     for row in rows:
-        model.fire(int(row))
+        model.workforce.fire(int(row))
     s.vacant_until[rows] = model.week + model.params.workforce.vacancy_weeks
-    model.counters["leavers_week"] += rows.size
+    model.log.counters["leavers_week"] += rows.size
