@@ -125,9 +125,9 @@ class Agency(mesa.Agent):
         """Take this week's decisions, if the agency's calendar says so (mechanism 10)."""
         week_of_year = self.model.week % 52
         if week_of_year == self.budget_week:
-            decisions.set_budget(self.model, self)
+            decisions.set_budget(self.model, self.index)
         if self.pool_member and (week_of_year - self.budget_week) % 13 == 0:
-            decisions.review_pool(self.model, self)
+            decisions.review_pool(self.model, self.index)
 
 
 class Professional(mesa.Agent):
