@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sim.staff import Staff
 
 # Counters that run over the whole run; every other counter ends in "_week" and restarts each week.
-_RUNNING = ("arrived", "left", "withdrawals", "assessments_accepted")
+_RUNNING = ("arrived", "left", "withdrawals")
 _WEEKLY = (
     "assessments_week",
     "coordinations_week",

@@ -165,9 +165,7 @@ def _accept_partner(world: Casework, users: np.ndarray, agencies: np.ndarray, by
     weight = world.params.assessment.trust_weight
     p = (trust if weight == 1.0 else trust**weight) * (0.5 + 0.5 * loyalty) * sharing  # (x ** 1 is x)
     accepted = has & (world.rng.random(users.size) < p)
-    n_accepted = int(np.count_nonzero(accepted))
-    if n_accepted:
-        world.log.counters["assessments_accepted"] += n_accepted
+    if np.count_nonzero(accepted):
         world.log.trace(users, "partner's assessment accepted", agencies, where=accepted)
     return accepted
 
