@@ -2,9 +2,9 @@
 
 Their numeric state that every week touches (trust towards each agency, loyalty, culture, shared
 understanding, morale, hours) lives in the model's arrays, one row per professional, so that a
-mechanism updates all of them in one numpy operation. Each agent reads and writes its own row
-through the properties below; the decisions that are genuinely per agent (an agency setting its
-budget, reviewing its pool contribution) are methods called through ``AgentSet.shuffle_do``.
+mechanism updates all of them in one numpy operation. A professional is the Mesa agent holding
+one row; the decisions that are genuinely per agent (an agency setting its budget, reviewing its
+pool contribution) are methods called through ``AgentSet.shuffle_do``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 from sim.mechanisms import decisions
 
@@ -122,29 +121,13 @@ class Agency(mesa.Agent):
         self.info_quality = profile["info_quality"]
         self.pool_member = sector in ("pct", "council")
 
-    @property
-    def staff(self) -> np.ndarray:
-        """Rows of the professionals it employs."""
-        return np.flatnonzero(self.model.staff.employer == self.index)
-
-    @property
-    def loyalty(self) -> float:
-        """Mean loyalty of its staff to the partnership (its managers' stance)."""
-        rows = self.staff
-        return float(self.model.staff.loyalty[rows].mean()) if rows.size else 0.0
-
-    def trust_in(self, other: int) -> float:
-        """Mean trust of its staff towards agency ``other``."""
-        rows = self.staff
-        return float(self.model.staff.trust[rows, other].mean()) if rows.size else 0.0
-
     def decide(self) -> None:
         """Take this week's decisions, if the agency's calendar says so (mechanism 10)."""
         week_of_year = self.model.week % 52
         if week_of_year == self.budget_week:
-            decisions.set_budget(self.model, self)
+            decisions.set_budget(self.model, self.index)
         if self.pool_member and (week_of_year - self.budget_week) % 13 == 0:
-            decisions.review_pool(self.model, self)
+            decisions.review_pool(self.model, self.index)
 
 
 class Professional(mesa.Agent):
@@ -163,28 +146,3 @@ class Professional(mesa.Agent):
         """
         super().__init__(model)
         self.row = row
-
-    @property
-    def employer(self) -> Agency:
-        """The agency that employs this professional."""
-        return self.model.agency_list[self.model.staff.employer[self.row]]
-
-    @property
-    def profession(self) -> str:
-        """The profession's name."""
-        return PROFESSIONS[self.model.staff.profession[self.row]]
-
-    @property
-    def loyalty(self) -> float:
-        """Loyalty between own organisation (0) and the partnership (1)."""
-        return float(self.model.staff.loyalty[self.row])
-
-    @property
-    def morale(self) -> float:
-        """Morale in [0, 1]."""
-        return float(self.model.staff.morale[self.row])
-
-    @property
-    def trust(self) -> np.ndarray:
-        """Trust towards each agency (own agency included, as 1)."""
-        return self.model.staff.trust[self.row]

@@ -17,6 +17,7 @@ One week, in the order the model runs it (see ``docs/ODD.md``, process overview)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import mesa
@@ -25,6 +26,7 @@ import numpy as np
 from sim import geography, observe, shocks
 from sim.agents import PROFESSION_NORM, PROFESSIONS, SECTOR_PROFILE, Agency, Professional
 from sim.config import Config, to_config
+from sim.events import EventLog
 from sim.mechanisms import (
     arrivals,
     assessment,
@@ -38,8 +40,8 @@ from sim.mechanisms import (
     trust,
     workforce,
 )
-from sim.population import DOMAINS, Population, cells
-from sim.staff import Staff
+from sim.population import DOMAINS, Population
+from sim.staff import Staff, Workforce
 
 PROFESSION_MIX = {
     "acute": (0.25, 0.5, 0.25),
@@ -49,11 +51,6 @@ PROFESSION_MIX = {
     "community": (1.0,),
 }
 ACUTE_SHARE = 0.08
-
-
-def _unit(values: np.ndarray) -> np.ndarray:
-    """``values`` clipped into [0, 1], in place (``np.clip``'s result, at half its cost for a few values)."""
-    return np.minimum(np.maximum(values, 0.0, out=values), 1.0, out=values)
 
 
 class PartnershipModel(mesa.Model):
@@ -82,17 +79,12 @@ class PartnershipModel(mesa.Model):
         self.policy = cfg.policy
         self.params = cfg.model
         self.week = 0
-        self.counters: dict[str, int] = {}
         self.money = {"allocated": 0.0, "spent": 0.0}
-        self.journey: list[dict] = []
         self.shock_weeks: list[int] = []
         self.history: dict[str, list[float]] = {"discharges": [], "readmissions": []}
-        self._events: list[tuple[np.ndarray, ...]] = []
-        self._event_arrays: tuple[np.ndarray, ...] | None = None
         self.week_spend = 0.0
         self.week_meeting_hours = 0.0
         self.week_training_hours = 0.0
-        self.week_partnership_hours = 0.0
         self.week_unmet = {"all": 0.0}
         self.meeting_rooms: list[np.ndarray] = []
         self.pool_balance = 0.0
@@ -103,13 +95,13 @@ class PartnershipModel(mesa.Model):
         self._build_agencies()
         self._build_staff()
         self.pop = Population(capacity=max(1024, self.params.population.initial_users * 4))
-        self._reset_counters()
+        self.log = EventLog(self.pop, self.staff, [a.label for a in self.agency_list], PROFESSIONS)
         self.refresh_relations()
         self.active = self.pop.active_rows()
         locs = self.rng.integers(0, self.geo.n_localities, self.params.population.initial_users)
         rows = arrivals.create_users(self, locs, np.zeros(locs.size, bool), established=True)
         self.pop.arrived[rows] = -1
-        self.counters["arrived"] = rows.size
+        self.log.counters["arrived"] = rows.size
         self._set_budgets(rows)
         self._pool_established(rows)
         if cfg.scenario.trace_user:
@@ -135,7 +127,6 @@ class PartnershipModel(mesa.Model):
         self.voluntary = by_sector.get("voluntary")
         self.community = by_sector.get("community")
         sectors = [a.sector for a in self.agency_list]
-        self.agency_sector_code = np.array([self.SECTOR_CODE[s] for s in sectors])
         self.agency_statutory = np.array([a.statutory for a in self.agency_list])
         self.agency_sector_council = np.array([s == "council" for s in sectors])
         self.agency_is_pool_member = np.array([a.pool_member for a in self.agency_list])
@@ -208,44 +199,14 @@ class PartnershipModel(mesa.Model):
         s.frontline[:] = [PROFESSION_NORM[PROFESSIONS[p]][1] for p in s.profession]
         s.contracted[:] = w.hours * (1.0 - self.policy.dedicated_time) * w.casework_share
         self.staff = s
-        self._choice: tuple[np.ndarray, ...] | None = None
-        self.professional_at: list[Professional | None] = [None] * n
-        self.hire(np.arange(n))
+        self.workforce = Workforce(s, self.params, self.rng, partial(Professional, self))
+        self.workforce.hire(np.arange(n))
 
     def _localities_covered(self, agency: Agency) -> int:
         if agency.area < 0:
             return self.geo.n_localities
         areas = self.geo.health if agency.sector == "pct" else self.geo.council
         return int((areas == agency.area).sum())
-
-    def hire(self, rows: np.ndarray) -> None:
-        """Fill the posts ``rows`` with new professionals: culture near the norm, fresh relationships."""
-        s, rng, k = self.staff, self.rng, len(rows)
-        if k == 0:
-            return
-        t, c, lp = self.params.trust, self.params.culture, self.params.loyalty
-        s.culture[rows] = _unit(s.norm[rows] + rng.normal(0.0, 0.05, (k, s.culture.shape[1])))
-        s.trust[rows] = _unit(rng.normal(t.initial, t.spread, (k, self.n_agencies)))
-        s.trust[rows, s.employer[rows]] = 1.0
-        n_prof = s.understanding.shape[1]
-        s.understanding[rows] = _unit(rng.normal(c.understanding_initial, 0.05, (k, n_prof)))
-        s.understanding[rows, s.profession[rows]] = 1.0
-        s.loyalty[rows] = _unit(rng.normal(lp.initial, 0.05, k))
-        s.morale[rows] = 0.8
-        s.in_post[rows] = True
-        s.problem[rows] = 0
-        for row in rows.tolist():
-            self.professional_at[row] = Professional(self, row)
-        self.staff_changed()
-
-    def fire(self, row: int) -> None:
-        """The professional in post ``row`` leaves; the Mesa agent is removed."""
-        agent = self.professional_at[row]
-        if agent is not None:
-            agent.remove()
-        self.professional_at[row] = None
-        self.staff.in_post[row] = False
-        self.staff_changed()
 
     def _set_budgets(self, rows: np.ndarray) -> None:
         pop = self.pop
@@ -285,7 +246,7 @@ class PartnershipModel(mesa.Model):
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
         """Advance the model by one week."""
-        self._reset_counters()
+        self.log.new_week(self.week)
         shocks.apply_due(self)
         self.refresh_relations()
         workforce.plan_week(self)
@@ -298,245 +259,38 @@ class PartnershipModel(mesa.Model):
         funding.fund(self)
         coordination.deliver(self)
         outcomes.update(self)
-        trust.update(self)
-        culture.update(self)
+        trust.update(self.staff, self.log, self.params.trust)
+        culture.update(self.staff, self.log, self.params.culture)
         loyalty.update(self)
         workforce.update_morale(self)
         meetings.hold(self)
         decisions.update_pressure(self)
         self.refresh_relations()
         self.agents_by_type[Agency].shuffle_do("decide")
-        self._events.clear()
-        self._event_arrays = None
         self.active = self.pop.active_rows()
         observe.measure(self)
         self.datacollector.collect(self)
         self.week += 1
 
+    # ------------------------------------------------------------------ what the model reports
     @property
-    def agencies(self) -> mesa.agent.AgentSet:
-        """The agencies as a Mesa AgentSet."""
-        return self.agents_by_type[Agency]
+    def counters(self) -> dict[str, int]:
+        """Counts of what happened (:attr:`sim.events.EventLog.counters`)."""
+        return self.log.counters
 
-    # ------------------------------------------------------------------ helpers for mechanisms
-    def _reset_counters(self) -> None:
-        keep = {k: v for k, v in self.counters.items() if not k.endswith("_week")}
-        self.counters = {
-            "arrived": 0,
-            "left": 0,
-            "withdrawals": 0,
-            "assessments_accepted": 0,
-            **keep,
-            "assessments_week": 0,
-            "coordinations_week": 0,
-            "coordination_failures_week": 0,
-            "disputes_week": 0,
-            "admissions_week": 0,
-            "readmissions_week": 0,
-            "discharges_week": 0,
-            "unsupported_discharges_week": 0,
-            "delayed_council_week": 0,
-            "delayed_health_week": 0,
-            "left_well_week": 0,
-            "left_badly_week": 0,
-            "leavers_week": 0,
-        }
+    @property
+    def journey(self) -> list[dict]:
+        """The traced user's events (:attr:`sim.events.EventLog.journey`)."""
+        return self.log.journey
+
+    @property
+    def week_partnership_hours(self) -> float:
+        """Partnership hours spent this week (meetings, training, coordination)."""
+        return self.workforce.partnership_hours
 
     def refresh_relations(self) -> None:
         """Recompute agency-level trust and loyalty (means over each agency's staff in post)."""
-        s = self.staff
-        w = s.employs * s.in_post  # [agency, post]: 1 for its staff in post
-        n = np.maximum(w.sum(axis=1), 1e-9)
-        self.agency_loyalty = w @ s.loyalty / n
-        self.agency_trust = w @ s.trust / n[:, None]
-
-    def casework_capacity(self) -> np.ndarray:
-        """Casework hours left this week, per agency."""
-        return np.bincount(self.staff.employer, weights=self.staff.free, minlength=self.n_agencies)
-
-    def use_casework(self, hours_by_agency: np.ndarray) -> None:
-        """Take ``hours_by_agency`` of casework from each agency's staff, in proportion."""
-        cap = self.casework_capacity()
-        frac = np.minimum(hours_by_agency / np.where(cap > 0, cap, np.inf), 1.0)
-        self.staff.free *= (1.0 - frac)[self.staff.employer]
-
-    def spend_partnership_hours(self, rows: np.ndarray, hours: float | np.ndarray) -> None:
-        """Charge ``hours`` to each professional in ``rows``: partnership time first, then casework.
-
-        ``hours`` is one figure for all, or one per entry of ``rows``.
-        """
-        s = self.staff
-        if isinstance(hours, np.ndarray):
-            req = np.bincount(rows, weights=hours, minlength=s.n)
-        elif rows.size == 0 or hours <= 0:
-            return
-        else:
-            req = np.bincount(rows, minlength=s.n) * hours
-        from_p = np.minimum(req, s.partnership)
-        s.partnership -= from_p
-        s.free = np.maximum(s.free - (req - from_p), 0.0)
-        self.week_partnership_hours += float(req.sum())
-
-    def staff_changed(self) -> None:
-        """Note that who is in post or available, or their caseloads, changed.
-
-        :meth:`choose_staff` and :meth:`staff_for` then rebuild their table before they are next
-        used.
-        """
-        self._choice = None
-
-    def available_staff(self) -> np.ndarray:
-        """Whether each post can be picked by :meth:`choose_staff`.
-
-        A post can be picked when its professional is in post and not off sick, or, in an agency
-        with no one in post and well, any post (its work still falls to someone).
-        """
-        s = self.staff
-        ok = s.in_post > s.sick  # in post and not sick
-        nobody = np.bincount(s.employer, weights=ok, minlength=self.n_agencies) == 0
-        return ok | nobody[s.employer] if nobody.any() else ok
-
-    def spare_capacity(self, rows: np.ndarray | slice) -> np.ndarray:
-        """Weight of each post in :meth:`choose_staff`.
-
-        Contracted casework hours less the keyed caseload, at least 0, plus 0.5.
-        """
-        s = self.staff
-        return np.maximum(s.contracted[rows] - s.caseload[rows], 0.0) + 0.5
-
-    def _choice_table(self) -> tuple[np.ndarray, ...]:
-        """The table :meth:`choose_staff` and :meth:`staff_for` use, built when first needed.
-
-        It holds the cumulative weights over all posts (0 for a post that cannot be picked), the
-        cumulative weight before each agency's block and the block's total, the last post that can
-        be picked in each block, and each post's employer (-1 when vacant, and at the end for a
-        missing key, -1).
-        """
-        if self._choice is None:
-            s = self.staff
-            weight = s.contracted - s.caseload  # spare_capacity() for every post, computed in place
-            np.maximum(weight, 0.0, out=weight)
-            weight += 0.5
-            weight *= self.available_staff()  # 0 for a post that cannot be picked
-            cum = np.cumsum(weight)
-            edge = np.concatenate(([0.0], cum))[s.block]  # cumulative weight at each block's edges
-            before, total = edge[:-1], edge[1:] - edge[:-1]
-            last = cum.searchsorted(edge[1:])  # the last available post of each block
-            employer = np.concatenate((np.where(s.in_post, s.employer, -1), [-1]))  # -1: vacant, or no post
-            self._choice = (cum, before, total, last, employer)
-        return self._choice
-
-    def choose_staff(self, agencies: np.ndarray, hours: float = 0.0) -> np.ndarray:
-        """Pick one professional of each of ``agencies``, and charge each pick ``hours``.
-
-        Each agency's professional is picked in proportion to spare capacity (see
-        :meth:`spare_capacity`), among :meth:`available_staff`. Picks are independent (with
-        replacement). All of them are drawn at once: posts are numbered by employer, so each
-        agency's posts form one block of the cumulative weights (0 for a post that is not
-        available), and a pick is a uniform draw within its agency's block.
-        """
-        s = self.staff
-        cum, before, total, last, _ = self._choice_table()
-        k = cum.searchsorted(before[agencies] + self.rng.random(agencies.size) * total[agencies], "right")
-        chosen = np.minimum(k, last[agencies])  # (against rounding at the top of a block)
-        if hours > 0 and chosen.size:
-            s.free -= np.bincount(chosen, minlength=s.n) * hours
-            np.maximum(s.free, 0.0, out=s.free)
-        return chosen
-
-    def staff_for(self, users: np.ndarray, domain, agencies: np.ndarray) -> np.ndarray:
-        """The professional of ``agencies`` holding each user's ``domain``.
-
-        That is the key worker or assessor, or a newly chosen one (:meth:`choose_staff`) where there
-        is none in post.
-        """
-        key = self.pop.key.ravel()[cells(users, domain)]
-        employer = self._choice_table()[-1]  # each post's employer, -1 if vacant; key -1 reads -1
-        missing = (employer[key] != agencies).nonzero()[0]
-        if missing.size:
-            key[missing] = self.choose_staff(agencies[missing])
-        return key
-
-    def cultural_distance_between(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Cultural distance between professionals ``i`` and ``j``, scaled to [0, 1]."""
-        c = self.staff.culture
-        sq = c.take(i, axis=0)
-        sq -= c.take(j, axis=0)
-        sq *= sq
-        return np.sqrt(sq.sum(axis=1) / c.shape[1])
-
-    def record_pairs(self, i: np.ndarray, j: np.ndarray, ok: np.ndarray, users: np.ndarray) -> None:
-        """Record joint-case events between professionals ``i`` and ``j`` (success ``ok``)."""
-        if i.size == 0:
-            return
-        self._events.append((i, j, ok, users))
-        self._event_arrays = None
-        fail = ~ok
-        if fail.any():
-            self.staff.problem += np.bincount(np.concatenate((i[fail], j[fail])), minlength=self.staff.n)
-
-    def events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """This week's joint-case events as arrays (i, j, success, user)."""
-        if self._event_arrays is None:
-            if not self._events:
-                e = np.zeros(0, np.int64)
-                self._event_arrays = e, e, np.zeros(0, bool), e
-            else:
-                self._event_arrays = tuple(np.concatenate(parts) for parts in zip(*self._events, strict=True))
-        return self._event_arrays
-
-    def trace(
-        self,
-        users: np.ndarray,
-        event: str,
-        agencies,
-        professionals=None,
-        where: np.ndarray | None = None,
-        each_agency: bool = False,
-    ) -> None:
-        """Record a journey event if the traced user is among ``users``.
-
-        Args:
-            users: user rows.
-            event: what happened.
-            agencies: the agency of each entry, or one agency for all (-1 for none).
-            professionals: the professional of each entry, if any.
-            where: optional mask of the entries the event applies to.
-            each_agency: record the traced user's first entry with each agency, not only her
-                first entry (for a call that covers the queues of several agencies at once).
-        """
-        t = self.pop.traced
-        if t < 0 or users.size == 0:
-            return
-        hit = users == t
-        if where is not None:
-            hit &= where
-        hit = np.flatnonzero(hit)
-        if hit.size == 0:
-            return
-        if each_agency and np.ndim(agencies):
-            _, first = np.unique(np.asarray(agencies)[hit], return_index=True)
-            hit = hit[np.sort(first)]
-        else:
-            hit = hit[:1]
-        for k in hit:
-            a = int(agencies[k]) if np.ndim(agencies) else int(agencies)
-            prof = int(professionals[k]) if professionals is not None else -1
-            self.journey.append(
-                {
-                    "week": self.week,
-                    "event": event,
-                    "agency": self.agency_list[a].label if 0 <= a < self.n_agencies else "",
-                    "professional": (
-                        f"{PROFESSIONS[self.staff.profession[prof]]} #{prof}" if prof >= 0 else ""
-                    ),
-                }
-            )
-
-    def trace_all(self, event: str, agency: int) -> None:
-        """Record a system-wide event in the traced user's journey (a shock, a withdrawal)."""
-        if self.pop.traced >= 0 and self.pop.active[self.pop.traced]:
-            self.trace(np.array([self.pop.traced]), event, agency)
+        self.agency_loyalty, self.agency_trust = self.workforce.relations()
 
 
 __all__ = ["PartnershipModel", "DOMAINS"]

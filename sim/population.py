@@ -27,10 +27,8 @@ _ONES = np.ones(N_DOMAINS)
 NONE, ASSESS, FUND, SERVICE, SERVED, DECLINED = range(6)
 STAGES = ("none", "awaiting assessment", "awaiting funding", "awaiting service", "served", "declined")
 
-# Who pays for a need, besides an agency index.
-UNFUNDED = -1
-
-ACTIVE, LEFT_WELL, LEFT_BADLY = 0, 1, 2
+# How a user left (``Population.outcome``; 0 while still using services).
+LEFT_WELL, LEFT_BADLY = 1, 2
 
 
 def pending(stage: np.ndarray) -> np.ndarray:

@@ -55,7 +55,7 @@ def budget_cut(model: PartnershipModel, shock) -> None:
     """Cut the budgets of a sector's agencies."""
     for a in _sector_agencies(model, shock.agency):
         model.agency_budget[a] *= 1.0 - shock.share
-        model.trace_all(f"budget of {model.agency_list[a].label} cut by {shock.share:.0%}", a)
+        model.log.trace_all(f"budget of {model.agency_list[a].label} cut by {shock.share:.0%}", a)
 
 
 def reorganisation(model: PartnershipModel, shock) -> None:
@@ -90,7 +90,7 @@ def reorganisation(model: PartnershipModel, shock) -> None:
     s.trust[hit, s.employer[hit]] = 1.0
     s.understanding[hit] *= 0.5
     s.understanding[hit, s.profession[hit]] = 1.0
-    model.trace_all(f"reorganisation: {which.mean():.0%} of localities move health area", -1)
+    model.log.trace_all(f"reorganisation: {which.mean():.0%} of localities move health area", -1)
 
 
 def staff_turnover(model: PartnershipModel, shock) -> None:
@@ -98,7 +98,7 @@ def staff_turnover(model: PartnershipModel, shock) -> None:
     s = model.staff
     leavers = np.flatnonzero(s.in_post & (model.rng.random(s.n) < shock.share))
     workforce.leave(model, leavers)
-    model.trace_all(f"{leavers.size} professionals leave", -1)
+    model.log.trace_all(f"{leavers.size} professionals leave", -1)
 
 
 APPLY = {

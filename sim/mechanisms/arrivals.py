@@ -23,16 +23,16 @@ from sim.mechanisms import community
 from sim.population import ASSESS, HEALTH, PERSONAL, SERVED, any_domain, cells, needs_where
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Caseload
 
 
 def create_users(
-    model: PartnershipModel, localities: np.ndarray, from_hospital: np.ndarray, established: bool = False
+    world: Caseload, localities: np.ndarray, from_hospital: np.ndarray, established: bool = False
 ) -> np.ndarray:
     """Add users in the given localities and draw their needs and circumstances.
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         localities: locality of each new user.
         from_hospital: whether each user starts in hospital (a discharge referral).
         established: if True, users are an existing caseload: assessed, funded and served.
@@ -40,17 +40,17 @@ def create_users(
     Returns:
         The rows of the new users.
     """
-    pop, prm, rng = model.pop, model.params.population, model.rng
+    pop, prm, rng = world.pop, world.params.population, world.rng
     k = localities.size
     rows = pop.add(k)
     new = slice(pop.n - k, pop.n)  # the same rows, as a slice: quicker to write to
-    geo = model.geo
+    geo = world.geo
     # Uniform draws, by column: GP in another health area, and which one; a need in each of the
     # four domains, and which domain for someone drawn with none; personal care after a hospital
     # stay; means above the threshold.
     u = rng.random((k, 9))
     council, health = geo.council.take(localities), geo.health.take(localities)
-    straddle = u[:, 0] < model.params.geography.gp_straddle
+    straddle = u[:, 0] < world.params.geography.gp_straddle
     other = (health + _integers(u[:, 1], 1, max(geo.n_areas, 2))) % geo.n_areas
     health = np.where(straddle, other, health)
     pop.locality[new] = localities
@@ -69,15 +69,15 @@ def create_users(
     pop.means[new] = u[:, 8] < prm.means_share
     np.minimum(np.maximum(0.65 - 0.3 * severity + rng.normal(0, 0.05, k), 0.05), 1.0, out=pop.wellbeing[new])
     pop.in_hospital[new] = from_hospital
-    pop.arrived[new] = model.week
-    pop.wait_start[new] = model.week
-    community.assign_responsibility(model, rows)
+    pop.arrived[new] = world.week
+    pop.wait_start[new] = world.week
+    community.assign_responsibility(world, rows)
     # need as int8 (0 or 1) times the stage: int8 arithmetic throughout.
     pop.stage[new] = need.view(np.int8) * (SERVED if established else ASSESS)
     if established:
         pop.assessed_by[new] = pop.resp[new]
-        community.fund_established(model, rows)
-        _assign_key_workers(model, rows)
+        community.fund_established(world, rows)
+        _assign_key_workers(world, rows)
     return rows
 
 
@@ -87,30 +87,30 @@ def _integers(u: np.ndarray, low: int, high: int) -> np.ndarray:
     return offset + low if low else offset
 
 
-def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
+def _assign_key_workers(world: Caseload, rows: np.ndarray) -> None:
     """Give an established caseload's agency-funded packages a key professional each.
 
     Packages are given one at a time so that caseloads spread by spare capacity: each pick is
-    :meth:`~sim.model.PartnershipModel.choose_staff`'s draw (in proportion to spare capacity) with
+    :meth:`~sim.staff.Workforce.choose`'s draw (in proportion to spare capacity) with
     the caseloads left by the picks before it, so it is a loop, per agency, in plain Python over
     the packages in order of user and domain.
     """
-    pop, s = model.pop, model.staff
+    pop, s = world.pop, world.workforce.staff
     funder = pop.funder[rows]
-    users, doms = needs_where(rows, (funder >= 0) & (funder < model.n_agencies))
+    users, doms = needs_where(rows, (funder >= 0) & (funder < world.n_agencies))
     cell = cells(users, doms)
     agencies = pop.resp.ravel()[cell]
     hours = pop.hours.ravel()[cell]
-    draws = model.rng.random(cell.size)
+    draws = world.rng.random(cell.size)
     key = np.empty(cell.size, np.int64)
-    available = model.available_staff()
-    for a in range(model.n_agencies):
+    available = world.workforce.available()
+    for a in range(world.n_agencies):
         packages = np.flatnonzero(agencies == a)
         if packages.size == 0:
             continue
         staff = np.flatnonzero(available & (s.employer == a))
         spare = (s.contracted[staff] - s.caseload[staff]).tolist()
-        weight = model.spare_capacity(staff).tolist()
+        weight = world.workforce.spare_capacity(staff).tolist()
         picks = []
         for u, h in zip(draws[packages].tolist(), hours[packages].tolist(), strict=True):
             cum = list(accumulate(weight))
@@ -121,38 +121,38 @@ def _assign_key_workers(model: PartnershipModel, rows: np.ndarray) -> None:
         key[packages] = staff[picks]
     pop.key.ravel()[cell] = key
     np.add.at(s.caseload, key, hours)
-    model.staff_changed()
+    world.workforce.changed()
 
 
-def arrive(model: PartnershipModel) -> None:
+def arrive(world: Caseload) -> None:
     """Draw this week's community referrals and hospital discharge referrals."""
-    prm, rng, n_loc = model.params.population, model.rng, model.geo.n_localities
+    prm, rng, n_loc = world.params.population, world.rng, world.geo.n_localities
     # Referrals per locality: community ones first, then hospital ones. Drawn as [locality, source]
     # and read by source, so slot i is locality i % n_loc, from hospital from slot n_loc on.
     counts = rng.poisson((prm.community_referrals, prm.hospital_discharges), (n_loc, 2)).T.ravel()
     slot = np.repeat(np.arange(2 * n_loc), counts)
     hosp = slot >= n_loc
-    rows = create_users(model, slot % n_loc, hosp)
-    model.counters["arrived"] += rows.size
-    model.counters["admissions_week"] += int(np.count_nonzero(hosp))
+    rows = create_users(world, slot % n_loc, hosp)
+    world.log.counters["arrived"] += rows.size
+    world.log.counters["admissions_week"] += int(np.count_nonzero(hosp))
 
 
-def trace_mrs_smith(model: PartnershipModel) -> None:
+def trace_mrs_smith(world: Caseload) -> None:
     """Create Mrs Smith, the traced user: an older woman in hospital after a fall.
 
     She has health, personal care and social needs and modest means, and lives in a locality
     chosen by the model's random generator.
     """
-    loc = np.array([model.rng.integers(model.geo.n_localities)])
-    row = create_users(model, loc, np.array([True]))[0]
-    pop = model.pop
+    loc = np.array([world.rng.integers(world.geo.n_localities)])
+    row = create_users(world, loc, np.array([True]))[0]
+    pop = world.pop
     need = np.array([True, True, False, True])
-    pop.hours[row] = need * np.asarray(model.params.population.need_hours)
+    pop.hours[row] = need * np.asarray(world.params.population.need_hours)
     pop.stage[row] = np.where(need, ASSESS, 0)
     pop.severity[row] = 0.7
     pop.means[row] = False
     pop.wellbeing[row] = 0.45
-    community.assign_responsibility(model, np.array([row]))
+    community.assign_responsibility(world, np.array([row]))
     pop.traced = row
-    model.counters["arrived"] += 1
-    model.trace(np.array([row]), "admitted to hospital after a fall", model.acute.index)
+    world.log.counters["arrived"] += 1
+    world.log.trace(np.array([row]), "admitted to hospital after a fall", world.acute.index)

@@ -36,27 +36,27 @@ import numpy as np
 from sim.population import ASSESS, FUND, any_domain, cells
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Casework
 
 
 # The per-user counts are int32; np.add.at is several times faster with a value of that type.
 _ONE = np.int32(1)
 
 
-def priority(model: PartnershipModel, agencies: np.ndarray, users: np.ndarray) -> np.ndarray:
+def priority(world: Casework, agencies: np.ndarray, users: np.ndarray) -> np.ndarray:
     """Priority score of the given users in their agencies' queues (higher goes first).
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         agencies: the agency whose queue each user is in.
         users: user rows.
 
     Returns:
         Scores: weeks waited, plus severity, plus the regime's favourites, plus a random tiebreak.
     """
-    pop, week = model.pop, model.week
+    pop, week = world.pop, world.week
     waited = week - pop.wait_start.take(users)
-    jw = model.agency_joint_weight.take(agencies)
+    jw = world.agency_joint_weight.take(agencies)
     # In hospital, or discharged less than four weeks ago.
     hospital_side = pop.in_hospital.take(users)
     hospital_side |= pop.last_discharge.take(users) > week - 4
@@ -71,19 +71,19 @@ def priority(model: PartnershipModel, agencies: np.ndarray, users: np.ndarray) -
     term *= 8.0
     term *= waited < 4
     score += term
-    score += model.rng.random(users.size)
+    score += world.rng.random(users.size)
     return score
 
 
-def assess(model: PartnershipModel) -> None:
+def assess(world: Casework) -> None:
     """Run this week's assessments for every agency.
 
     All queues are handled at once: the (user, agency) referrals are sorted by agency and, within
     it, by priority, and each agency assesses the head of its queue, as far as its assessment time
     allows.
     """
-    pop = model.pop
-    rows = model.active
+    pop = world.pop
+    rows = world.active
     # The needs awaiting assessment, as flat indices k into [rows, 4 domains]: row k >> 2, domain k & 3.
     k = (pop.stage.take(rows, axis=0) == ASSESS).ravel().nonzero()[0]
     if k.size == 0:
@@ -92,15 +92,15 @@ def assess(model: PartnershipModel) -> None:
     cell = cells(rows[at], k & 3)
     held_by = pop.resp.ravel()[cell]
     # Voluntary and community partners (if any) take referrals without a formal assessment.
-    if np.count_nonzero(model.agency_statutory) < model.n_agencies:
-        statutory = model.agency_statutory[held_by]
+    if np.count_nonzero(world.agency_statutory) < world.n_agencies:
+        statutory = world.agency_statutory[held_by]
         pop.stage.ravel()[cell[~statutory]] = FUND
         at, held_by, cell = at[statutory], held_by[statutory], cell[statutory]
         if at.size == 0:
             return
     # One referral per (user, agency), in order of user then agency: marked in a [rows, agency]
     # table, by the flat index ``pair``. ``ref`` is the referral of each need.
-    n_ag = model.n_agencies
+    n_ag = world.n_agencies
     pair = at * n_ag + held_by
     marked = np.zeros(rows.size * n_ag, bool)
     marked[pair] = True
@@ -116,19 +116,19 @@ def assess(model: PartnershipModel) -> None:
     taken = (any_domain(by >= 0) | lead).nonzero()[0]  # the referrals taken, as indices
     if taken.size == 0:
         return
-    accepted = _accept_partner(model, users[taken], agencies[taken], by[taken])
+    accepted = _accept_partner(world, users[taken], agencies[taken], by[taken])
     if np.count_nonzero(accepted):
-        _complete(model, cell, held_by, ref, pairs.size, taken[accepted])
+        _complete(world, cell, held_by, ref, pairs.size, taken[accepted])
         taken = taken[~accepted]
         if taken.size == 0:
             return
-    cost = model.params.assessment.hours
+    cost = world.params.assessment.hours
     queue = agencies[taken]
-    order = np.lexsort((-priority(model, queue, users[taken]), queue))
+    order = np.lexsort((-priority(world, queue, users[taken]), queue))
     taken, queue = taken[order], queue[order]
     counts = np.bincount(queue, minlength=n_ag)
     if cost > 0:
-        slots = model.params.assessment.capacity_share * model.casework_capacity() // cost
+        slots = world.params.assessment.capacity_share * world.workforce.casework_capacity() // cost
         if np.count_nonzero(counts <= slots) < n_ag:  # a queue is longer than its agency can assess
             place = np.arange(taken.size) - queue.searchsorted(queue)  # 0 = head of its queue
             chosen = (place < slots[queue]).nonzero()[0]
@@ -136,46 +136,42 @@ def assess(model: PartnershipModel) -> None:
             if taken.size == 0:
                 return
             counts = np.bincount(queue, minlength=n_ag)
-    model.new_hours = np.maximum(model.new_hours - cost * counts, 0.0)
-    assessors = model.choose_staff(queue, hours=cost)
-    _complete(model, cell, held_by, ref, pairs.size, taken, assessors)
+    world.new_hours = np.maximum(world.new_hours - cost * counts, 0.0)
+    assessors = world.workforce.choose(queue, hours=cost)
+    _complete(world, cell, held_by, ref, pairs.size, taken, assessors)
     users = users[taken]
     np.add.at(pop.assessments, users, _ONE)
     np.add.at(pop.professionals_met, users, _ONE)
-    model.counters["assessments_week"] += users.size
-    model.trace(users, "assessed", queue, assessors, each_agency=True)
+    world.log.counters["assessments_week"] += users.size
+    world.log.trace(users, "assessed", queue, assessors, each_agency=True)
 
 
-def _accept_partner(
-    model: PartnershipModel, users: np.ndarray, agencies: np.ndarray, by: np.ndarray
-) -> np.ndarray:
+def _accept_partner(world: Casework, users: np.ndarray, agencies: np.ndarray, by: np.ndarray) -> np.ndarray:
     """Whether each agency accepts the assessment a partner already made of the user.
 
     ``by`` is the users' rows of ``assessed_by``.
     """
-    pop = model.pop
+    pop = world.pop
     partner_ok = (by >= 0) & (by != agencies[:, None])
     # The first such need (if any: argmax gives 0 when there is none).
     row, first = np.arange(users.size), partner_ok.argmax(axis=1)
     has, partner = partner_ok[row, first], by[row, first]  # (without one, p is unused)
-    pair = agencies * model.n_agencies + partner  # flat index into [agency, agency] tables
-    trust = model.agency_trust.ravel()[pair]
-    records = model.records.ravel()[pair]
-    loyalty = model.agency_loyalty[agencies]
-    team = model.params.assessment.team_sharing
+    pair = agencies * world.n_agencies + partner  # flat index into [agency, agency] tables
+    trust = world.agency_trust.ravel()[pair]
+    records = world.records.ravel()[pair]
+    loyalty = world.agency_loyalty[agencies]
+    team = world.params.assessment.team_sharing
     sharing = np.where(pop.alignment[users] > 0, team + (1.0 - team) * records, records)
-    weight = model.params.assessment.trust_weight
+    weight = world.params.assessment.trust_weight
     p = (trust if weight == 1.0 else trust**weight) * (0.5 + 0.5 * loyalty) * sharing  # (x ** 1 is x)
-    accepted = has & (model.rng.random(users.size) < p)
-    n_accepted = int(np.count_nonzero(accepted))
-    if n_accepted:
-        model.counters["assessments_accepted"] += n_accepted
-        model.trace(users, "partner's assessment accepted", agencies, where=accepted)
+    accepted = has & (world.rng.random(users.size) < p)
+    if np.count_nonzero(accepted):
+        world.log.trace(users, "partner's assessment accepted", agencies, where=accepted)
     return accepted
 
 
 def _complete(
-    model: PartnershipModel,
+    world: Casework,
     cell: np.ndarray,
     held_by: np.ndarray,
     ref: np.ndarray,
@@ -190,7 +186,7 @@ def _complete(
     the key professional of those needs, this is an assessment; without, an accepted partner's
     assessment.
     """
-    pop = model.pop
+    pop = world.pop
     is_done = np.zeros(n_refs, bool)
     is_done[done] = True
     mine = is_done[ref].nonzero()[0]  # the needs of the referrals done

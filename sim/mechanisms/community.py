@@ -26,24 +26,24 @@ import numpy as np
 from sim.population import HEALTH, PERSONAL, PRACTICAL, SOCIAL
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Caseload, Setting
 
 
-def assign_responsibility(model: PartnershipModel, rows: np.ndarray) -> None:
+def assign_responsibility(world: Caseload, rows: np.ndarray) -> None:
     """Set the agency responsible for each need of the given users.
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         rows: user rows.
     """
-    pop = model.pop
-    council = model.council_of.take(pop.council.take(rows))
+    pop = world.pop
+    council = world.council_of.take(pop.council.take(rows))
     resp = np.empty((rows.size, 4), np.intp)
-    resp[:, HEALTH] = model.pct_of.take(pop.health_area.take(rows))
+    resp[:, HEALTH] = world.pct_of.take(pop.health_area.take(rows))
     resp[:, PERSONAL] = council
-    if model.policy.community_partners:
-        resp[:, PRACTICAL] = model.voluntary.index
-        resp[:, SOCIAL] = model.community.index
+    if world.policy.community_partners:
+        resp[:, PRACTICAL] = world.voluntary.index
+        resp[:, SOCIAL] = world.community.index
     else:
         resp[:, PRACTICAL] = council
         resp[:, SOCIAL] = council
@@ -51,28 +51,28 @@ def assign_responsibility(model: PartnershipModel, rows: np.ndarray) -> None:
     pop.resp[rows] = resp
 
 
-def fit(model: PartnershipModel) -> float:
+def fit(world: Setting) -> float:
     """Share of a delivered service that meets the need, given user involvement."""
-    return 1.0 - model.params.community.misfit * (1.0 - model.policy.user_involvement)
+    return 1.0 - world.params.community.misfit * (1.0 - world.policy.user_involvement)
 
 
-def weekly_cost(model: PartnershipModel, hours: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+def weekly_cost(world: Caseload, hours: np.ndarray, agencies: np.ndarray) -> np.ndarray:
     """Weekly cost in pounds of care packages of ``hours`` casework hours a week, by ``agencies``."""
-    f = model.params.funding
+    f = world.params.funding
     per_hour = f.care_multiplier * f.cost_per_hour
-    per_hour *= 1.0 - f.user_involvement_saving * model.policy.user_involvement
+    per_hour *= 1.0 - f.user_involvement_saving * world.policy.user_involvement
     # Voluntary and community partners provide at a fraction of the statutory cost.
-    rate = np.where(model.agency_statutory, per_hour, per_hour * model.params.community.cost_share)
+    rate = np.where(world.agency_statutory, per_hour, per_hour * world.params.community.cost_share)
     return hours * rate[agencies]
 
 
-def fund_established(model: PartnershipModel, rows: np.ndarray) -> None:
+def fund_established(world: Caseload, rows: np.ndarray) -> None:
     """Give an established caseload its funders.
 
     Self-funders pay for council care; the rest is paid by the responsible agency.
     """
-    pop = model.pop
+    pop = world.pop
     funder = pop.resp[rows].copy()
-    council_need = model.agency_sector_council[np.maximum(funder, 0)] & (funder >= 0)
-    funder[council_need & pop.means[rows, None]] = model.SELF
+    council_need = world.agency_sector_council[np.maximum(funder, 0)] & (funder >= 0)
+    funder[council_need & pop.means[rows, None]] = world.SELF
     pop.funder[rows] = funder

@@ -41,7 +41,7 @@ from sim.mechanisms import assessment, community
 from sim.population import N_DOMAINS, SERVED, SERVICE, cells, needs_where, put_rows, split
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Casework, Delivery
 
 
 def n_agencies(resp: np.ndarray, in_hospital: np.ndarray) -> np.ndarray:
@@ -59,12 +59,12 @@ def n_agencies(resp: np.ndarray, in_hospital: np.ndarray) -> np.ndarray:
 
 
 def success_probability(
-    model: PartnershipModel, i: np.ndarray, j: np.ndarray, users: np.ndarray, n_ag: np.ndarray
+    world: Casework, i: np.ndarray, j: np.ndarray, users: np.ndarray, n_ag: np.ndarray
 ) -> np.ndarray:
     """Probability that professionals ``i`` and ``j`` coordinate the case of ``users``.
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         i: professional rows of the first agency (the one holding the need).
         j: professional rows of the partner agency.
         users: user rows.
@@ -73,14 +73,14 @@ def success_probability(
     Returns:
         Success probabilities in (0, 1).
     """
-    s, c = model.staff, model.params.coordination
-    n_agency, n_prof = model.n_agencies, s.understanding.shape[1]
+    s, c = world.workforce.staff, world.params.coordination
+    n_agency, n_prof = world.n_agencies, s.understanding.shape[1]
     ai, aj = s.employer.take(i), s.employer.take(j)
     # The agency pair's terms, for all pairs at once (a few agencies): shared records, and the
     # agencies' weight on joint indicators (half of effort, which is itself averaged).
-    jw = model.agency_joint_weight
-    pair = c.records * model.records + (0.25 * c.effort) * (jw[:, None] + jw)
-    relief = model.params.culture.recognition_relief * model.policy.culture_recognition
+    jw = world.agency_joint_weight
+    pair = c.records * world.records + (0.25 * c.effort) * (jw[:, None] + jw)
+    relief = world.params.culture.recognition_relief * world.policy.culture_recognition
     # Entries [i, aj] and the like are read from the flattened arrays (row * columns + column).
     trust, understanding = s.trust.ravel(), s.understanding.ravel()
     logit = trust.take(i * n_agency + aj)
@@ -91,8 +91,8 @@ def success_probability(
     term *= 0.5 * c.understanding
     logit += term
     logit += pair.ravel().take(ai * n_agency + aj)
-    logit += c.alignment * model.pop.alignment.take(users)
-    logit -= c.culture * (1.0 - relief) * model.cultural_distance_between(i, j)
+    logit += c.alignment * world.pop.alignment.take(users)
+    logit -= c.culture * (1.0 - relief) * world.workforce.cultural_distance(i, j)
     logit -= c.extra_agency * np.maximum(n_ag - 2, 0)
     term = s.loyalty.take(i)
     term += s.loyalty.take(j)
@@ -105,9 +105,7 @@ def success_probability(
     return np.reciprocal(p, out=p)
 
 
-def _partner(
-    model: PartnershipModel, resp: np.ndarray, agencies: np.ndarray, in_hospital: np.ndarray
-) -> np.ndarray:
+def _partner(world: Casework, resp: np.ndarray, agencies: np.ndarray, in_hospital: np.ndarray) -> np.ndarray:
     """Another agency on each case (the acute trust while in hospital), or -1.
 
     The partner is the agency of one of the user's other needs (``resp``, ``[cases, 4]``), each of
@@ -115,11 +113,11 @@ def _partner(
     """
     other = resp != agencies[:, None]
     other &= resp >= 0
-    score = model.rng.random(resp.shape)
+    score = world.rng.random(resp.shape)
     score *= other
     cell = np.arange(0, resp.size, N_DOMAINS) + score.argmax(axis=1)  # the highest-scoring other need
     pick = np.where(other.ravel()[cell], resp.ravel()[cell], -1)  # -1: no other agency on the case
-    return np.where(in_hospital, model.acute.index, pick)
+    return np.where(in_hospital, world.acute.index, pick)
 
 
 def _domain_held(resp: np.ndarray, agencies: np.ndarray) -> np.ndarray:
@@ -130,17 +128,15 @@ def _domain_held(resp: np.ndarray, agencies: np.ndarray) -> np.ndarray:
     return (resp == agencies[:, None]).argmax(axis=1)  # argmax: the first True, or 0 if none
 
 
-def coordinate(
-    model: PartnershipModel, users: np.ndarray, doms: np.ndarray, agencies: np.ndarray
-) -> np.ndarray:
+def coordinate(world: Casework, users: np.ndarray, doms: np.ndarray, agencies: np.ndarray) -> np.ndarray:
     """Attempt a coordination for each (user, domain) held by ``agencies``; return success.
 
     Users with no partner agency on the case need no coordination and succeed.
     """
     ok = np.ones(users.size, bool)
-    resp = model.pop.resp.take(users, axis=0)
-    in_hospital = model.pop.in_hospital[users]
-    partner = _partner(model, resp, agencies, in_hospital)
+    resp = world.pop.resp.take(users, axis=0)
+    in_hospital = world.pop.in_hospital[users]
+    partner = _partner(world, resp, agencies, in_hospital)
     joint = (partner >= 0).nonzero()[0]
     if joint.size == 0:
         return ok
@@ -148,26 +144,27 @@ def coordinate(
     resp = resp.take(joint, axis=0)
     # i holds the need at a; j holds b's part of the case. Both are looked up (or chosen) at once.
     doms_held = np.concatenate((d, _domain_held(resp, b)))
-    both = model.staff_for(np.concatenate((u, u)), doms_held, np.concatenate((a, b)))
+    key = world.pop.key.ravel()[cells(np.concatenate((u, u)), doms_held)]
+    both = world.workforce.key_workers(key, np.concatenate((a, b)))
     i, j = both[: u.size], both[u.size :]
-    p = success_probability(model, i, j, u, n_agencies(resp, in_hospital[joint]))
-    success = model.rng.random(u.size) < p
+    p = success_probability(world, i, j, u, n_agencies(resp, in_hospital[joint]))
+    success = world.rng.random(u.size) < p
     fail = ~success
-    c = model.params.coordination
+    c = world.params.coordination
     hours = c.hours + c.failure_extra_hours * fail  # a failure means a duplicated visit
-    model.spend_partnership_hours(both, np.concatenate((hours, hours)))
+    world.workforce.spend_partnership_hours(both, np.concatenate((hours, hours)))
     n_fail = int(np.count_nonzero(fail))
     if n_fail:
-        np.subtract.at(model.pop.wellbeing, u[fail], c.failure_wellbeing_loss)
-        model.counters["coordination_failures_week"] += n_fail
-        model.trace(u, "coordination failed", a, i, where=fail, each_agency=True)
-    model.counters["coordinations_week"] += u.size
-    model.record_pairs(i, j, success, u)
+        np.subtract.at(world.pop.wellbeing, u[fail], c.failure_wellbeing_loss)
+        world.log.counters["coordination_failures_week"] += n_fail
+        world.log.trace(u, "coordination failed", a, i, where=fail, each_agency=True)
+    world.log.counters["coordinations_week"] += u.size
+    world.log.joint_case(i, j, success, u)
     ok[joint] = success
     return ok
 
 
-def _start_candidates(model: PartnershipModel) -> tuple[np.ndarray, ...]:
+def _start_candidates(world: Casework) -> tuple[np.ndarray, ...]:
     """The funded needs that start this week if their coordination succeeds.
 
     Every agency's queue is handled at once: the needs awaiting service are sorted by agency and,
@@ -177,35 +174,35 @@ def _start_candidates(model: PartnershipModel) -> tuple[np.ndarray, ...]:
     Returns:
         ``(users, doms, cells, agencies)`` of the candidates, in that order.
     """
-    pop = model.pop
-    rows = model.active
+    pop = world.pop
+    rows = world.active
     users, doms = needs_where(rows, pop.stage.take(rows, axis=0) == SERVICE)
     cell = cells(users, doms)
     agencies = pop.resp.ravel()[cell]
     if users.size == 0:
         return users, doms, cell, agencies
-    order = np.lexsort((-assessment.priority(model, agencies, users), agencies))
+    order = np.lexsort((-assessment.priority(world, agencies, users), agencies))
     users, doms, cell, agencies = users[order], doms[order], cell[order], agencies[order]
     hours = pop.hours.ravel()[cell]
     queued = np.cumsum(hours)
     earlier = np.concatenate(([0.0], queued))[agencies.searchsorted(agencies)]  # other agencies' hours
-    fits = (queued - earlier <= model.new_hours[agencies]).nonzero()[0]
-    model.new_hours -= np.bincount(agencies[fits], weights=hours[fits], minlength=model.n_agencies)
+    fits = (queued - earlier <= world.new_hours[agencies]).nonzero()[0]
+    world.new_hours -= np.bincount(agencies[fits], weights=hours[fits], minlength=world.n_agencies)
     return users[fits], doms[fits], cell[fits], agencies[fits]
 
 
-def _start(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, agencies: np.ndarray) -> None:
+def _start(world: Casework, users: np.ndarray, cell: np.ndarray, agencies: np.ndarray) -> None:
     """Start the packages whose coordination succeeded: a key worker is chosen, the need is served."""
-    pop = model.pop
-    staff = model.choose_staff(agencies)
-    _count_new_professionals(model, users, agencies, pop.key.ravel()[cell] != staff)
+    pop = world.pop
+    staff = world.workforce.choose(agencies)
+    _count_new_professionals(world, users, agencies, pop.key.ravel()[cell] != staff)
     pop.key.ravel()[cell] = staff
     pop.stage.ravel()[cell] = SERVED
-    model.trace(users, "service started", agencies, staff, each_agency=True)
+    world.log.trace(users, "service started", agencies, staff, each_agency=True)
 
 
 def _count_new_professionals(
-    model: PartnershipModel, users: np.ndarray, agencies: np.ndarray, new: np.ndarray
+    world: Casework, users: np.ndarray, agencies: np.ndarray, new: np.ndarray
 ) -> None:
     """Raise ``professionals_met`` for the users whose new key worker is ``new`` to them.
 
@@ -214,17 +211,17 @@ def _count_new_professionals(
     """
     if users.size == 0:
         return
-    pair = users * model.n_agencies + agencies
+    pair = users * world.n_agencies + agencies
     order = np.argsort(pair, kind="stable")
     pair = pair[order]
     last = order[np.concatenate((pair[1:] != pair[:-1], [True]))]
-    np.add.at(model.pop.professionals_met, users[last], new[last])
+    np.add.at(world.pop.professionals_met, users[last], new[last])
 
 
 class Ongoing(NamedTuple):
     """The week's ongoing packages (see :func:`ongoing`)."""
 
-    at_home: np.ndarray  # whether each active user (``model.active``) is at home
+    at_home: np.ndarray  # whether each active user (``world.active``) is at home
     home: np.ndarray  # the rows of those users
     local: np.ndarray  # each package's cell in a [home, 4] block
     users: np.ndarray  # each package's user row
@@ -235,58 +232,58 @@ class Ongoing(NamedTuple):
     demand: np.ndarray  # the hours of ongoing packages per agency
 
 
-def ongoing(model: PartnershipModel) -> Ongoing:
+def ongoing(world: Casework) -> Ongoing:
     """The ongoing packages: served needs of users at home, not self-funded, and their hours.
 
     Computed once a week, when each agency sets aside its hours for new work
-    (:func:`sim.mechanisms.workforce.reserve_new_work`), and kept as ``model.ongoing`` for
+    (:func:`sim.mechanisms.workforce.reserve_new_work`), and kept as ``world.ongoing`` for
     :func:`deliver`: the assessments and funding decisions in between start no package and end
     none (a self-funder's need becomes served, but is not among these), and no one is admitted
     or discharged.
     """
-    pop = model.pop
-    rows = model.active
+    pop = world.pop
+    rows = world.active
     at_home = ~pop.in_hospital.take(rows)
     home = rows[at_home]
     served = pop.stage.take(home, axis=0) == SERVED
-    served &= pop.funder.take(home, axis=0) != model.SELF
+    served &= pop.funder.take(home, axis=0) != world.SELF
     local = served.ravel().nonzero()[0]
     users, doms = split(local)
     users = home.take(users)
     cell = cells(users, doms)
     agencies = pop.resp.ravel().take(cell)
     hours = pop.hours.ravel().take(cell)
-    demand = np.bincount(agencies, weights=hours, minlength=model.n_agencies)
+    demand = np.bincount(agencies, weights=hours, minlength=world.n_agencies)
     return Ongoing(at_home, home, local, users, doms, cell, agencies, hours, demand)
 
 
-def deliver(model: PartnershipModel) -> None:
+def deliver(world: Delivery) -> None:
     """Deliver this week's services.
 
     New starts and reviews of joint cases (coordinated together), ongoing packages, and their
     cost to each funder.
     """
-    pop, s = model.pop, model.staff
-    start_users, start_doms, start_cells, start_agencies = _start_candidates(model)
+    pop, s = world.pop, world.workforce.staff
+    start_users, start_doms, start_cells, start_agencies = _start_candidates(world)
     n = start_users.size
 
     # Packages of users at home that are not self-funded: those served (as the week's reserve for
     # new work found them), and this week's candidates.
-    rows = model.active
-    at_home, home, local, users, doms, cell, agencies, hours, demand = model.ongoing
+    rows = world.active
+    at_home, home, local, users, doms, cell, agencies, hours, demand = world.ongoing
     new = at_home[rows.searchsorted(start_users)]
-    new &= pop.funder.ravel()[start_cells] != model.SELF
+    new &= pop.funder.ravel()[start_cells] != world.SELF
     new = new.nonzero()[0]  # the candidates whose package would be delivered at home
     new_local = home.searchsorted(start_users[new]) * N_DOMAINS + start_doms[new]
     new_hours = pop.hours.ravel()[start_cells[new]]
 
     # Delivery within each agency's casework hours, as if every candidate started.
-    cap = model.casework_capacity()
-    demand = demand + np.bincount(start_agencies[new], weights=new_hours, minlength=model.n_agencies)
+    cap = world.workforce.casework_capacity()
+    demand = demand + np.bincount(start_agencies[new], weights=new_hours, minlength=world.n_agencies)
     short = demand > cap
     if short.any():
         share = np.where(short, cap / np.where(short, demand, 1.0), 1.0)
-        draw = model.rng.random(users.size + new.size)
+        draw = world.rng.random(users.size + new.size)
         draw[: users.size] -= share[agencies]
         draw[users.size :] -= share[start_agencies[new]]
         delivered = draw < 0.0
@@ -294,7 +291,7 @@ def deliver(model: PartnershipModel) -> None:
         delivered = np.ones(users.size + new.size, bool)
 
     # Reviews of delivered packages: each with chance review_rate, at most one per user.
-    review = delivered[: users.size] & (model.rng.random(users.size) < model.params.coordination.review_rate)
+    review = delivered[: users.size] & (world.rng.random(users.size) < world.params.coordination.review_rate)
     review = review.nonzero()[0]
     if review.size:
         reviewed = users[review]
@@ -302,14 +299,14 @@ def deliver(model: PartnershipModel) -> None:
 
     # One coordination for the starts and the reviews.
     ok = coordinate(
-        model,
+        world,
         np.concatenate((start_users, users[review])),
         np.concatenate((start_doms, doms[review])),
         np.concatenate((start_agencies, agencies[review])),
     )
     delivered[review[~ok[n:]]] = False  # a failed review: this week's service is missed
     started = ok[:n]
-    _start(model, start_users[started], start_cells[started], start_agencies[started])
+    _start(world, start_users[started], start_cells[started], start_agencies[started])
 
     # The packages that started join the ongoing ones.
     joined = np.concatenate((np.ones(users.size, bool), started[new]))
@@ -318,37 +315,39 @@ def deliver(model: PartnershipModel) -> None:
     agencies = np.concatenate((agencies, start_agencies[new]))[joined]
     hours = np.concatenate((hours, new_hours))[joined]
     delivered = delivered[joined]
-    model.use_casework(np.minimum(np.bincount(agencies, weights=hours, minlength=model.n_agencies), cap))
+    world.workforce.use_casework(
+        np.minimum(np.bincount(agencies, weights=hours, minlength=world.n_agencies), cap)
+    )
     key = pop.key.ravel()[cell]
     s.caseload[:] = np.bincount(np.maximum(key, 0), weights=hours * (key >= 0), minlength=s.n)
-    model.staff_changed()
+    world.workforce.changed()
 
     # A need is met if delivered this week; self-funded needs always are.
     met = pop.stage.take(home, axis=0) == SERVED
-    met &= pop.funder.take(home, axis=0) == model.SELF
+    met &= pop.funder.take(home, axis=0) == world.SELF
     met.ravel()[local[delivered]] = True
     put_rows(pop.met, home, met)
-    _pay(model, hours, agencies, pop.funder.ravel()[cell])
+    _pay(world, hours, agencies, pop.funder.ravel()[cell])
 
 
-def _pay(model: PartnershipModel, hours: np.ndarray, agencies: np.ndarray, funder: np.ndarray) -> None:
+def _pay(world: Delivery, hours: np.ndarray, agencies: np.ndarray, funder: np.ndarray) -> None:
     """Charge this week's package costs to each funder (an agency or the pool).
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         hours: casework hours a week of each package.
         agencies: the agency providing each package.
-        funder: who pays for each package: an agency, or ``model.POOL``.
+        funder: who pays for each package: an agency, or ``world.POOL``.
     """
     # No early return for a week without packages: its spend is 0, and the pool's spending rate
     # decays towards it.
-    cost = community.weekly_cost(model, hours, agencies)
-    by_funder = np.bincount(funder, weights=cost, minlength=model.POOL + 1)  # the pool is the last
-    pooled, by_agency = by_funder[model.POOL], by_funder[: model.POOL]
-    model.pool_balance -= pooled
-    model.pool_spend_rate += 0.1 * (pooled - model.pool_spend_rate)
-    model.agency_balance -= by_agency
-    model.agency_ytd_spend += by_agency
+    cost = community.weekly_cost(world, hours, agencies)
+    by_funder = np.bincount(funder, weights=cost, minlength=world.POOL + 1)  # the pool is the last
+    pooled, by_agency = by_funder[world.POOL], by_funder[: world.POOL]
+    world.pool_balance -= pooled
+    world.pool_spend_rate += 0.1 * (pooled - world.pool_spend_rate)
+    world.agency_balance -= by_agency
+    world.agency_ytd_spend += by_agency
     total = float(by_funder.sum())
-    model.money["spent"] += total
-    model.week_spend = total
+    world.money["spent"] += total
+    world.week_spend = total

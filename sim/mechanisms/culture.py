@@ -25,20 +25,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.config import CultureParams
+    from sim.events import EventLog
+    from sim.staff import Staff
 
 
-def bound(model: PartnershipModel) -> None:
-    """Keep every culture within ``culture.flexibility`` of its norm and inside [0, 1]."""
-    s, flex = model.staff, model.params.culture.flexibility
+def bound(s: Staff, flex: float) -> None:
+    """Keep every culture within ``flex`` (``culture.flexibility``) of its norm and inside [0, 1]."""
     np.maximum(s.culture, np.maximum(s.norm - flex, 0.0), out=s.culture)
     np.minimum(s.culture, np.minimum(s.norm + flex, 1.0), out=s.culture)
 
 
-def update(model: PartnershipModel) -> None:
-    """Apply this week's co-working to cultures and shared understanding."""
-    s, c = model.staff, model.params.culture
-    i, j, _, _ = model.events()
+def update(s: Staff, log: EventLog, c: CultureParams) -> None:
+    """Apply this week's co-working to cultures and shared understanding.
+
+    Args:
+        s: the professionals' arrays.
+        log: this week's events.
+        c: the culture parameters.
+    """
+    i, j, _, _ = log.joint_cases()
     n = i.size
     if n == 0:
         return
@@ -54,7 +60,7 @@ def update(model: PartnershipModel) -> None:
     np.negative(move[:, :n], out=move[:, n:])
     move *= c.cowork_pull
     np.add.at(culture, cells.ravel(), move.ravel())  # (with 1-d indices, the fast path)
-    bound(model)
+    bound(s, c.flexibility)
     # Each learns the other's profession's terms: i's understanding of j's, then j's of i's.
     understanding, n_prof, profession = s.understanding.ravel(), s.understanding.shape[1], s.profession
     for cell in (i * n_prof + profession.take(j), j * n_prof + profession.take(i)):
@@ -62,19 +68,19 @@ def update(model: PartnershipModel) -> None:
     np.minimum(np.maximum(s.understanding, 0.0, out=s.understanding), 1.0, out=s.understanding)
 
 
-def train(model: PartnershipModel, rows: np.ndarray, hours: float) -> None:
+def train(s: Staff, rows: np.ndarray, hours: float, c: CultureParams) -> None:
     """Joint training: pull cultures towards the partnership mean and raise understanding.
 
     Args:
-        model: the model.
+        s: the professionals' arrays.
         rows: professionals trained.
         hours: hours of training each.
+        c: the culture parameters.
     """
-    s, c = model.staff, model.params.culture
     if rows.size == 0 or hours <= 0:
         return
     mean = s.culture[rows].mean(axis=0)
     s.culture[rows] += (1.0 - np.exp(-c.training_pull * hours)) * (mean - s.culture[rows])
-    bound(model)
+    bound(s, c.flexibility)
     gain = 1.0 - np.exp(-c.understanding_training * hours)
     s.understanding[rows] += gain * (1.0 - s.understanding[rows])

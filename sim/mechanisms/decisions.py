@@ -36,90 +36,87 @@ import numpy as np
 from sim.mechanisms import loyalty, trust
 
 if TYPE_CHECKING:
-    from sim.agents import Agency
-    from sim.model import PartnershipModel
+    from sim.world import Decisions
 
 RESERVE_WEEKS = 8
 
 
-def update_pressure(model: PartnershipModel) -> None:
+def update_pressure(world: Decisions) -> None:
     """Recompute each agency's financial pressure from its year-to-date accounts."""
-    d = model.params.decisions
-    surplus = max(model.pool_balance - RESERVE_WEEKS * model.pool_spend_rate, 0.0)
+    d = world.params.decisions
+    surplus = max(world.pool_balance - RESERVE_WEEKS * world.pool_spend_rate, 0.0)
     over = np.divide(
-        model.agency_ytd_spend - model.agency_ytd_alloc - _stakes(model) * surplus,
-        model.agency_budget,
-        out=np.zeros(model.n_agencies),
-        where=model.agency_budget > 0,
+        world.agency_ytd_spend - world.agency_ytd_alloc - _stakes(world) * surplus,
+        world.agency_budget,
+        out=np.zeros(world.n_agencies),
+        where=world.agency_budget > 0,
     )
     over -= d.pressure_threshold
     over /= max(d.pressure_threshold, 1e-9)
-    model.agency_pressure = np.minimum(np.maximum(over, 0.0, out=over), 1.0, out=over)  # into [0, 1]
+    world.agency_pressure = np.minimum(np.maximum(over, 0.0, out=over), 1.0, out=over)  # into [0, 1]
 
 
-def set_budget(model: PartnershipModel, agency: Agency) -> None:
-    """Set the agency's budget for the coming year and restart its year-to-date accounts."""
-    a = agency.index
-    model.agency_budget[a] *= 1.0 + model.params.decisions.budget_growth
-    model.agency_ytd_spend[a] = 0.0
-    model.agency_ytd_alloc[a] = 0.0
-    model.agency_pool_stake[a] = 0.0
+def set_budget(world: Decisions, a: int) -> None:
+    """Set agency ``a``'s budget for the coming year and restart its year-to-date accounts."""
+    world.agency_budget[a] *= 1.0 + world.params.decisions.budget_growth
+    world.agency_ytd_spend[a] = 0.0
+    world.agency_ytd_alloc[a] = 0.0
+    world.agency_pool_stake[a] = 0.0
 
 
-def _stakes(model: PartnershipModel) -> np.ndarray:
+def _stakes(world: Decisions) -> np.ndarray:
     """Each agency's share of the pool: its budget, as far as it still pays in, over the members'."""
-    weights = model.agency_budget * model.agency_pool_factor * model.agency_is_pool_member
+    weights = world.agency_budget * world.agency_pool_factor * world.agency_is_pool_member
     total = weights.sum()
     return weights / total if total > 0 else np.zeros_like(weights)
 
 
-def _stake(model: PartnershipModel, a: int) -> float:
-    return float(_stakes(model)[a])
+def _stake(world: Decisions, a: int) -> float:
+    return float(_stakes(world)[a])
 
 
-def review_pool(model: PartnershipModel, agency: Agency) -> None:
-    """Quarterly pool review: reconcile, then perhaps withdraw under financial pressure."""
-    if model.policy.pooled_budget_share <= 0:
+def review_pool(world: Decisions, a: int) -> None:
+    """Agency ``a``'s quarterly pool review: reconcile, then perhaps withdraw under financial pressure."""
+    if world.policy.pooled_budget_share <= 0:
         return
-    a = agency.index
-    stake = _stake(model, a)
-    reserve = RESERVE_WEEKS * model.pool_spend_rate
-    transfer = stake * (model.pool_balance - reserve)
-    model.pool_balance -= transfer
-    model.agency_balance[a] += transfer
-    model.agency_ytd_spend[a] -= transfer
-    pressure = model.agency_pressure[a]
-    if pressure <= 0 or model.pool_balance <= 0:
+    stake = _stake(world, a)
+    reserve = RESERVE_WEEKS * world.pool_spend_rate
+    transfer = stake * (world.pool_balance - reserve)
+    world.pool_balance -= transfer
+    world.agency_balance[a] += transfer
+    world.agency_ytd_spend[a] -= transfer
+    pressure = world.agency_pressure[a]
+    if pressure <= 0 or world.pool_balance <= 0:
         return
-    members = np.flatnonzero(model.agency_is_pool_member & (np.arange(model.n_agencies) != a))
-    t = float(model.agency_trust[a, members].mean()) if members.size else 0.0
-    p = model.params.decisions.withdraw_base * pressure * (1.0 - model.agency_loyalty[a]) * (1.0 - t)
-    if model.rng.random() < p:
-        withdraw(model, a, model.params.decisions.withdraw_share)
+    members = np.flatnonzero(world.agency_is_pool_member & (np.arange(world.n_agencies) != a))
+    t = float(world.agency_trust[a, members].mean()) if members.size else 0.0
+    p = world.params.decisions.withdraw_base * pressure * (1.0 - world.agency_loyalty[a]) * (1.0 - t)
+    if world.rng.random() < p:
+        withdraw(world, a, world.params.decisions.withdraw_share)
 
 
-def withdraw(model: PartnershipModel, a: int, share: float) -> float:
+def withdraw(world: Decisions, a: int, share: float) -> float:
     """Agency ``a`` takes back ``share`` of what it paid into the pool this financial year.
 
     It pays in that much less from now on, and trust in it shatters.
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         a: agency index (a pool member).
         share: share of its stake withdrawn, in [0, 1].
 
     Returns:
         The amount withdrawn, in pounds.
     """
-    amount = share * model.agency_pool_stake[a]
-    model.agency_pool_stake[a] -= amount
-    model.pool_balance -= amount
-    model.agency_balance[a] += amount
-    model.agency_ytd_spend[a] -= amount
-    model.agency_pool_factor[a] *= 1.0 - share
-    model.counters["withdrawals"] += 1
-    if model.policy.pooled_budget_share > 0:
-        trust.shatter(model, a, share)
-        loyalty.shock(model, share)
-    model.trace_all(f"{model.agency_list[a].label} withdrew £{amount:,.0f} from the pooled budget", a)
+    amount = share * world.agency_pool_stake[a]
+    world.agency_pool_stake[a] -= amount
+    world.pool_balance -= amount
+    world.agency_balance[a] += amount
+    world.agency_ytd_spend[a] -= amount
+    world.agency_pool_factor[a] *= 1.0 - share
+    world.log.counters["withdrawals"] += 1
+    if world.policy.pooled_budget_share > 0:
+        trust.shatter(world.staff, world.agency_is_pool_member, a, share, world.params.trust)
+        loyalty.shock(world.staff, share, world.params.loyalty)
+    world.log.trace_all(f"{world.log.agency_labels[a]} withdrew £{amount:,.0f} from the pooled budget", a)
     return amount

@@ -37,38 +37,38 @@ import numpy as np
 from sim.population import DECLINED, FUND, HEALTH, PERSONAL, SERVED, SERVICE, cells
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Caseload, Delivery
 
 
-def pay_instalments(model: PartnershipModel) -> None:
+def pay_instalments(world: Delivery) -> None:
     """Pay each agency its weekly budget instalment, the pool members' share into the pool."""
-    weekly = model.agency_budget / 52.0
-    to_pool = weekly * model.policy.pooled_budget_share * model.agency_pool_factor
-    to_pool *= model.agency_is_pool_member
-    model.agency_balance += weekly - to_pool
-    model.pool_balance += to_pool.sum()
-    model.agency_pool_stake += to_pool
-    model.money["allocated"] += weekly.sum()
-    model.agency_ytd_alloc += weekly
-    model.agency_ytd_spend += to_pool  # a contribution to the pool is spending committed
+    weekly = world.agency_budget / 52.0
+    to_pool = weekly * world.policy.pooled_budget_share * world.agency_pool_factor
+    to_pool *= world.agency_is_pool_member
+    world.agency_balance += weekly - to_pool
+    world.pool_balance += to_pool.sum()
+    world.agency_pool_stake += to_pool
+    world.money["allocated"] += weekly.sum()
+    world.agency_ytd_alloc += weekly
+    world.agency_ytd_spend += to_pool  # a contribution to the pool is spending committed
 
 
-def is_joint(model: PartnershipModel, users: np.ndarray) -> np.ndarray:
+def is_joint(world: Caseload, users: np.ndarray) -> np.ndarray:
     """Whether each user has needs held by both a primary care trust and a council."""
     # One byte per agency: 1 for a primary care trust, 2 for a council, and 0 for the rest and at
     # the end (read by a need without agency, -1).
-    side = np.zeros(model.n_agencies + 1, np.int8)
-    side[model.pct_of] = 1
-    side[model.council_of] = 2
+    side = np.zeros(world.n_agencies + 1, np.int8)
+    side[world.pct_of] = 1
+    side[world.council_of] = 2
     # A user's four needs as the four bytes of one 32-bit integer.
-    held = side.take(model.pop.resp.take(users, axis=0)).view(np.int32).ravel()
+    held = side.take(world.pop.resp.take(users, axis=0)).view(np.int32).ravel()
     return np.logical_and(held & 0x01010101, held & 0x02020202)
 
 
-def fund(model: PartnershipModel) -> None:
+def fund(world: Delivery) -> None:
     """Decide funding for every need awaiting it."""
-    pop, rng = model.pop, model.rng
-    rows = model.active
+    pop, rng = world.pop, world.rng
+    rows = world.active
     # The needs awaiting funding, as flat indices k into [rows, 4 domains]: row k >> 2, domain k & 3.
     k = (pop.stage.take(rows, axis=0) == FUND).ravel().nonzero()[0]
     if k.size == 0:
@@ -79,32 +79,32 @@ def fund(model: PartnershipModel) -> None:
     stage, funder = pop.stage.ravel(), pop.funder.ravel()
 
     # Voluntary and community partners (if any): own grants.
-    if np.count_nonzero(model.agency_statutory) < model.n_agencies:
-        statutory = model.agency_statutory[agencies]
-        _approve(model, users[~statutory], cell[~statutory], agencies[~statutory])
+    if np.count_nonzero(world.agency_statutory) < world.n_agencies:
+        statutory = world.agency_statutory[agencies]
+        _approve(world, users[~statutory], cell[~statutory], agencies[~statutory])
         users, doms, cell, agencies = users[statutory], doms[statutory], cell[statutory], agencies[statutory]
 
     # Means test for council care.
-    charged = model.agency_sector_council[agencies] & pop.means[users]
+    charged = world.agency_sector_council[agencies] & pop.means[users]
     if np.count_nonzero(charged):
-        decline = charged & (rng.random(users.size) < model.params.population.decline_if_charged)
+        decline = charged & (rng.random(users.size) < world.params.population.decline_if_charged)
         pays = charged ^ decline  # (decline is within charged)
         stage[cell[decline]] = DECLINED
         paying = cell[pays]
         stage[paying] = SERVED
-        funder[paying] = model.SELF
-        model.trace(users, "declined charged care", agencies, where=decline)
-        model.trace(users, "pays for own care", agencies, where=pays)
+        funder[paying] = world.SELF
+        world.log.trace(users, "declined charged care", agencies, where=decline)
+        world.log.trace(users, "pays for own care", agencies, where=pays)
 
     # The needs not charged: the pool, a negotiation between two agencies, or one agency pays.
-    joint = is_joint(model, users) & ~charged
-    if model.pool_balance > 0 and model.policy.pooled_budget_share > 0:
+    joint = is_joint(world, users) & ~charged
+    if world.pool_balance > 0 and world.policy.pooled_budget_share > 0:
         # The pool funds joint users' needs at once: nothing to negotiate.
         if np.count_nonzero(joint):
             pooled = cell[joint]
-            funder[pooled] = model.POOL
+            funder[pooled] = world.POOL
             stage[pooled] = SERVICE
-            model.trace(users, "funded from the pooled budget", agencies, where=joint)
+            world.log.trace(users, "funded from the pooled budget", agencies, where=joint)
         single = (~(joint | charged)).nonzero()[0]
         negotiate = single[:0]  # none
     else:
@@ -112,54 +112,53 @@ def fund(model: PartnershipModel) -> None:
         single = (~(negotiate | charged)).nonzero()[0]
         negotiate = negotiate.nonzero()[0]
     # A single agency over budget approves with chance 1 - over_budget_refusal * pressure.
-    approve = 1.0 - model.params.funding.over_budget_refusal * model.agency_pressure
+    approve = 1.0 - world.params.funding.over_budget_refusal * world.agency_pressure
     ok = single[rng.random(single.size) < approve[agencies[single]]]
-    _approve(model, users[ok], cell[ok], agencies[ok])
-    _negotiate(model, users[negotiate], agencies[negotiate], cell[negotiate])
+    _approve(world, users[ok], cell[ok], agencies[ok])
+    _negotiate(world, users[negotiate], agencies[negotiate], cell[negotiate])
 
 
-def _approve(model: PartnershipModel, users: np.ndarray, cell: np.ndarray, funders: np.ndarray) -> None:
+def _approve(world: Delivery, users: np.ndarray, cell: np.ndarray, funders: np.ndarray) -> None:
     """Fund the needs ``cell`` (of ``users``) by ``funders``: they now await service."""
     if users.size == 0:
         return
-    model.pop.funder.ravel()[cell] = funders
-    model.pop.stage.ravel()[cell] = SERVICE
-    model.trace(users, "funding agreed", funders)
+    world.pop.funder.ravel()[cell] = funders
+    world.pop.stage.ravel()[cell] = SERVICE
+    world.log.trace(users, "funding agreed", funders)
 
 
 # The domains of the council's and the PCT's key professionals, for np.repeat.
 _PERSONAL_HEALTH = np.array([PERSONAL, HEALTH])
 
 
-def _negotiate(model: PartnershipModel, users: np.ndarray, council: np.ndarray, cell: np.ndarray) -> None:
+def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np.ndarray) -> None:
     """Negotiate who pays for the personal care (``cell``, held by ``council``) of joint ``users``."""
     if users.size == 0:
         return
-    pop, f = model.pop, model.params.funding
-    pct = model.pct_of.take(pop.health_area[users])
+    pop, f = world.pop, world.params.funding
+    pct = world.pct_of.take(pop.health_area[users])
     # The chance that two agencies agree, for every pair (then read for each council and PCT).
-    trust, loyalty, pressure = model.agency_trust, model.agency_loyalty, model.agency_pressure
+    trust, loyalty, pressure = world.agency_trust, world.agency_loyalty, world.agency_pressure
     p = (
         f.negotiation_base
         * (0.5 * (trust + trust.T))
-        * (1.0 - model.params.defensiveness * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
+        * (1.0 - world.params.defensiveness * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
         * (1.0 - f.over_budget_refusal * np.maximum.outer(pressure, pressure))
     )
-    agree = model.rng.random(users.size) < p[council, pct]
+    agree = world.rng.random(users.size) < p[council, pct]
     dispute = ~agree
     pop.dispute_weeks[users] += dispute  # (each user once)
     n_agree = int(np.count_nonzero(agree))
-    model.counters["disputes_week"] += users.size - n_agree
-    model.trace(users, "agencies dispute who pays", council, where=dispute)
+    world.log.counters["disputes_week"] += users.size - n_agree
+    world.log.trace(users, "agencies dispute who pays", council, where=dispute)
     if n_agree == 0:
         return
     ok = agree.nonzero()[0]
     done, c, h = users[ok], council[ok], pct[ok]
     shifted = pressure[c] > pressure[h]
-    _approve(model, done, cell[ok], np.where(shifted, h, c))
+    _approve(world, done, cell[ok], np.where(shifted, h, c))
     quick = pop.dispute_weeks[done] <= 4
     # The council's key professional for personal care, and the PCT's for health.
-    both = model.staff_for(
-        np.concatenate((done, done)), _PERSONAL_HEALTH.repeat(done.size), np.concatenate((c, h))
-    )
-    model.record_pairs(both[: done.size], both[done.size :], quick, done)
+    key = pop.key.ravel()[cells(np.concatenate((done, done)), _PERSONAL_HEALTH.repeat(done.size))]
+    both = world.workforce.key_workers(key, np.concatenate((c, h)))
+    world.log.joint_case(both[: done.size], both[done.size :], quick, done)

@@ -31,13 +31,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.config import LoyaltyParams
+    from sim.staff import Staff
+    from sim.world import Loyalty
 
 
-def update(model: PartnershipModel) -> None:
+def update(world: Loyalty) -> None:
     """Apply this week's events to loyalty, and record pay resentment for morale."""
-    s, lp, pol = model.staff, model.params.loyalty, model.policy
-    i, j, ok, _ = model.events()
+    s, lp, pol = world.staff, world.params.loyalty, world.policy
+    i, j, ok, _ = world.log.joint_cases()
     s.resentment[:] = 0.0
     if i.size:
         ij, ji = np.concatenate((i, j)), np.concatenate((j, i))
@@ -56,12 +58,17 @@ def update(model: PartnershipModel) -> None:
         L += dedicated * (1.0 - L)
     L -= np.minimum(lp.resentment * s.resentment * relief, 1.0) * L
     L -= lp.overload * s.overloaded * L
-    if model.week % 4 == 0:
-        L += lp.appraisal * (model.agency_joint_weight.take(s.employer) - L)
+    if world.week % 4 == 0:
+        L += lp.appraisal * (world.agency_joint_weight.take(s.employer) - L)
     np.minimum(np.maximum(L, 0.0, out=L), 1.0, out=L)  # into [0, 1]
 
 
-def shock(model: PartnershipModel, share: float) -> None:
-    """Everyone's loyalty to the partnership falls when pooled money is withdrawn."""
-    s = model.staff
-    s.loyalty -= model.params.loyalty.shock * share * s.loyalty
+def shock(s: Staff, share: float, lp: LoyaltyParams) -> None:
+    """Everyone's loyalty to the partnership falls when pooled money is withdrawn.
+
+    Args:
+        s: the professionals' arrays.
+        share: the share of pooled money withdrawn.
+        lp: the loyalty parameters.
+    """
+    s.loyalty -= lp.shock * share * s.loyalty

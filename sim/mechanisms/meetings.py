@@ -30,48 +30,48 @@ import numpy as np
 from sim.mechanisms import culture
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Meetings
 
 
-def is_meeting_week(model: PartnershipModel) -> bool:
+def is_meeting_week(world: Meetings) -> bool:
     """Whether a partnership meeting falls in this week."""
-    return model.week % model.policy.meeting_interval_weeks == 0
+    return world.week % world.policy.meeting_interval_weeks == 0
 
 
-def is_training_week(model: PartnershipModel) -> bool:
+def is_training_week(world: Meetings) -> bool:
     """Whether joint training falls in this week (every four weeks)."""
-    return model.policy.joint_training_hours > 0 and model.week % 4 == 0
+    return world.policy.joint_training_hours > 0 and world.week % 4 == 0
 
 
-def book(model: PartnershipModel) -> None:
+def book(world: Meetings) -> None:
     """Choose this week's attendees and book their hours (called when the week is planned)."""
-    s, m = model.staff, model.params.meetings
-    model.meeting_rooms = []
-    model.week_meeting_hours = 0.0
-    if is_meeting_week(model):
-        targeted = model.policy.meeting_attendance == "targeted"
+    s, m = world.workforce.staff, world.params.meetings
+    world.meeting_rooms = []
+    world.week_meeting_hours = 0.0
+    if is_meeting_week(world):
+        targeted = world.policy.meeting_attendance == "targeted"
         candidates = s.in_post & ~s.sick
         if targeted:
             candidates &= s.problem > 0
-        for patch in range(model.geo.n_areas):
+        for patch in range(world.geo.n_areas):
             here = (candidates & (s.patch == patch)).nonzero()[0]
             if targeted:
                 problem = s.problem.take(here)
-                noise = model.rng.random(here.size)
+                noise = world.rng.random(here.size)
                 here = here[np.lexsort((noise, -problem))][: m.targeted_size]
             if here.size:
-                model.meeting_rooms.append(here)
+                world.meeting_rooms.append(here)
                 # They meet each agency there.
-                s.contact[here] |= _present(s.employer.take(here), model.n_agencies)
-                model.week_meeting_hours += m.hours * here.size
-        if model.meeting_rooms:
-            model.spend_partnership_hours(np.concatenate(model.meeting_rooms), m.hours)
-    if is_training_week(model):
+                s.contact[here] |= _present(s.employer.take(here), world.n_agencies)
+                world.week_meeting_hours += m.hours * here.size
+        if world.meeting_rooms:
+            world.workforce.spend_partnership_hours(np.concatenate(world.meeting_rooms), m.hours)
+    if is_training_week(world):
         rows = s.in_post.nonzero()[0]
-        model.spend_partnership_hours(rows, model.policy.joint_training_hours)
-        model.week_training_hours = model.policy.joint_training_hours * rows.size
+        world.workforce.spend_partnership_hours(rows, world.policy.joint_training_hours)
+        world.week_training_hours = world.policy.joint_training_hours * rows.size
     else:
-        model.week_training_hours = 0.0
+        world.week_training_hours = 0.0
 
 
 def _present(values: np.ndarray, n: int) -> np.ndarray:
@@ -79,10 +79,10 @@ def _present(values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(values, minlength=n) > 0
 
 
-def hold(model: PartnershipModel) -> None:
+def hold(world: Meetings) -> None:
     """Apply the effects of this week's meetings and training."""
-    s, m = model.staff, model.params.meetings
-    for room in model.meeting_rooms:
+    s, m = world.workforce.staff, world.params.meetings
+    for room in world.meeting_rooms:
         f = 1.0 - room.size / m.airtime_capacity
         employer, profession = s.employer.take(room), s.profession.take(room)
         # Trust in every agency in the room, and understanding of every profession in the room.
@@ -96,7 +96,7 @@ def hold(model: PartnershipModel) -> None:
             values[room] = np.where(present, new, old)
         s.trust[room, employer] = 1.0
         s.understanding[room, profession] = 1.0
-    if model.meeting_rooms:
+    if world.meeting_rooms:
         s.problem[:] = 0
-    if is_training_week(model):
-        culture.train(model, s.in_post.nonzero()[0], model.policy.joint_training_hours)
+    if is_training_week(world):
+        culture.train(s, s.in_post.nonzero()[0], world.policy.joint_training_hours, world.params.culture)

@@ -50,17 +50,17 @@ from sim.population import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Caseload
 
 # Whether a need at each stage is pending (as :func:`~sim.population.pending`), to look up by stage.
 _PENDING = pending(np.arange(len(STAGES)))
 
 
-def met_share(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray) -> np.ndarray:
+def met_share(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> np.ndarray:
     """Share of each user's need met this week, allowing for the fit of services.
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         hours: ``[users, 4]`` hours of each need (0 = no need).
         met_hours: ``[users, 4]`` the hours of the needs met this week (0 where not met).
 
@@ -68,16 +68,16 @@ def met_share(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray)
         One share per user; 1 for a user with no need.
     """
     total = user_totals(hours)
-    done = user_totals(met_hours) * community.fit(model)
+    done = user_totals(met_hours) * community.fit(world)
     if total.size and total.min() > 0:  # everyone has a need: a plain division is quicker
         return done / total
     return np.divide(done, total, out=np.ones_like(total), where=total > 0)
 
 
-def update(model: PartnershipModel) -> None:
+def update(world: Caseload) -> None:
     """Apply this week's well-being, hospital, readmission and leaving outcomes."""
-    pop, o, rng, week = model.pop, model.params.outcomes, model.rng, model.week
-    rows = model.active
+    pop, o, rng, week = world.pop, world.params.outcomes, world.rng, world.week
+    rows = world.active
     # Whether each user waits on a need (nothing below changes a stage: _hospital reuses this).
     waiting = any_domain(pending(pop.stage.take(rows, axis=0)))
     pop.weeks_waited[rows[waiting]] += 1
@@ -86,16 +86,16 @@ def update(model: PartnershipModel) -> None:
     home, patients = rows[~in_hospital], rows[in_hospital]
     hours = pop.hours.take(home, axis=0)
     met_hours = hours * pop.met.take(home, axis=0)
-    m = met_share(model, hours, met_hours)
+    m = met_share(world, hours, met_hours)
     w = pop.wellbeing.take(home)
     w = w + o.wellbeing_gain * m * (1 - w) - o.wellbeing_loss * (1 - m) * w
     w = np.minimum(np.maximum(w, 0.0), 1.0)
     pop.wellbeing[home] = w
     # (Patients' well-being does not change here, but a failed coordination may have lowered it.)
     pop.wellbeing[patients] = np.minimum(np.maximum(pop.wellbeing.take(patients), 0.0), 1.0)
-    model.week_unmet = _unmet_by_domain(model, hours, met_hours)
+    world.week_unmet = _unmet_by_domain(world, hours, met_hours)
 
-    _hospital(model, patients, waiting[in_hospital])
+    _hospital(world, patients, waiting[in_hospital])
 
     unmet = hours > met_hours  # each need not met this week
     core_unmet = unmet[:, HEALTH] | unmet[:, PERSONAL]  # a health or personal care need not met
@@ -109,10 +109,10 @@ def update(model: PartnershipModel) -> None:
     pop.fit[admitted] = False
     readmit = admitted[recent[admit]]
     pop.readmissions[readmit] += 1
-    model.counters["admissions_week"] += admitted.size
-    model.counters["readmissions_week"] += readmit.size
-    model.trace(admitted, "admitted to hospital", model.acute.index)
-    model.trace(readmit, "readmitted within the window after discharge", model.acute.index)
+    world.log.counters["admissions_week"] += admitted.size
+    world.log.counters["readmissions_week"] += readmit.size
+    world.log.trace(admitted, "admitted to hospital", world.acute.index)
+    world.log.trace(readmit, "readmitted within the window after discharge", world.acute.index)
 
     # Leaving, for those still at home: every need they accepted help for met (a declined need
     # stays unmet but does not hold them), or badly.
@@ -122,52 +122,52 @@ def update(model: PartnershipModel) -> None:
     u = rng.random((2, home.size))  # the same draws as two calls of home.size, one after the other
     well = all_met & (u[0] < o.leave_well)
     badly = ~well & (u[1] < o.leave_badly * (1 - w) ** 2)
-    _leave(model, home[well], LEFT_WELL, "needs met: no longer needs services")
-    _leave(model, home[badly], LEFT_BADLY, "left badly: care home or death")
+    _leave(world, home[well], LEFT_WELL, "needs met: no longer needs services")
+    _leave(world, home[badly], LEFT_BADLY, "left badly: care home or death")
 
 
-def _hospital(model: PartnershipModel, patients: np.ndarray, waiting: np.ndarray) -> None:
+def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> None:
     """Discharges and delayed transfers of care for ``patients``.
 
     ``waiting`` says whether each patient has a need still pending (awaiting an assessment,
     funding or a service).
     """
-    pop, o = model.pop, model.params.outcomes
-    rng = model.rng
+    pop, o = world.pop, world.params.outcomes
+    rng = world.rng
     # Fit already, or becoming fit this week.
     is_fit = pop.fit.take(patients) | (rng.random(patients.size) < 1.0 / o.stay_weeks)
     pop.fit[patients] = is_fit
     fit = patients[is_fit]
     held = waiting[is_fit]  # their support not yet in place
     ready = ~held
-    jw = model.agency_joint_weight[model.acute.index]
-    early = held & (rng.random(fit.size) < model.params.decisions.discharge_pressure * (1.0 - jw))
+    jw = world.agency_joint_weight[world.acute.index]
+    early = held & (rng.random(fit.size) < world.params.decisions.discharge_pressure * (1.0 - jw))
     go = ready | early
     delayed = fit[~go]
     council_side = 0
     if delayed.size:
         # The council's delay when one of its needs is still pending (mode="clip": a need with no
         # agency, -1, reads agency 0).
-        council = model.agency_sector_council.take(pop.resp.take(delayed, axis=0), mode="clip")
+        council = world.agency_sector_council.take(pop.resp.take(delayed, axis=0), mode="clip")
         council &= _PENDING.take(pop.stage.take(delayed, axis=0))
         council_side = int(np.count_nonzero(any_domain(council)))
-    model.counters["delayed_council_week"] += council_side
-    model.counters["delayed_health_week"] += delayed.size - council_side
+    world.log.counters["delayed_council_week"] += council_side
+    world.log.counters["delayed_health_week"] += delayed.size - council_side
     out = fit[go]
     pop.in_hospital[out] = False
     pop.fit[out] = False
-    pop.last_discharge[out] = model.week
-    model.counters["discharges_week"] += out.size
-    model.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
-    model.trace(fit, "discharged home with support in place", model.acute.index, where=ready)
-    model.trace(fit, "discharged home before support was in place", model.acute.index, where=early)
+    pop.last_discharge[out] = world.week
+    world.log.counters["discharges_week"] += out.size
+    world.log.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
+    world.log.trace(fit, "discharged home with support in place", world.acute.index, where=ready)
+    world.log.trace(fit, "discharged home before support was in place", world.acute.index, where=early)
 
 
-def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.ndarray) -> dict:
+def _unmet_by_domain(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> dict:
     """Share of need unmet this week by users at home, overall and by domain.
 
     Args:
-        model: the model.
+        world: the model's state this mechanism touches.
         hours: ``[users at home, 4]`` hours of each need.
         met_hours: ``[users at home, 4]`` the hours of the needs met (0 where not met).
 
@@ -176,7 +176,7 @@ def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.n
     """
     ones = np.ones(len(hours))  # totals over users, per domain: one vector of ones for both
     total = ones @ hours
-    done = (ones @ met_hours) * community.fit(model)
+    done = (ones @ met_hours) * community.fit(world)
     all_hours = total.sum()
     out = {"all": float(1.0 - done.sum() / all_hours) if all_hours > 0 else 0.0}
     # Per domain in plain Python floats (the same arithmetic, without numpy's per-scalar cost).
@@ -185,11 +185,11 @@ def _unmet_by_domain(model: PartnershipModel, hours: np.ndarray, met_hours: np.n
     return out
 
 
-def _leave(model: PartnershipModel, users: np.ndarray, outcome: int, event: str) -> None:
+def _leave(world: Caseload, users: np.ndarray, outcome: int, event: str) -> None:
     if users.size == 0:
         return
-    model.trace(users, event, -1)
-    model.pop.active[users] = False
-    model.pop.outcome[users] = outcome
-    model.counters["left"] += users.size
-    model.counters["left_badly_week" if outcome == LEFT_BADLY else "left_well_week"] += users.size
+    world.log.trace(users, event, -1)
+    world.pop.active[users] = False
+    world.pop.outcome[users] = outcome
+    world.log.counters["left"] += users.size
+    world.log.counters["left_badly_week" if outcome == LEFT_BADLY else "left_well_week"] += users.size

@@ -26,13 +26,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.config import TrustParams
+    from sim.events import EventLog
+    from sim.staff import Staff
 
 
-def update(model: PartnershipModel) -> None:
-    """Apply this week's joint-case events and the decay of trust without contact."""
-    s, t = model.staff, model.params.trust
-    i, j, ok, _ = model.events()
+def update(s: Staff, log: EventLog, t: TrustParams) -> None:
+    """Apply this week's joint-case events and the decay of trust without contact.
+
+    Args:
+        s: the professionals' arrays.
+        log: this week's events.
+        t: the trust parameters.
+    """
+    i, j, ok, _ = log.joint_cases()
     trust, contact = s.trust.ravel(), s.contact.ravel()
     if i.size:
         n_ag, employer = s.trust.shape[1], s.employer
@@ -53,15 +60,21 @@ def update(model: PartnershipModel) -> None:
     trust[s.own] = 1.0
 
 
-def shatter(model: PartnershipModel, agency: int, share: float) -> None:
+def shatter(s: Staff, pool_members: np.ndarray, agency: int, share: float, t: TrustParams) -> None:
     """Pooled money withdrawn or misused by ``agency``: trust in it shatters.
 
     Every other agency's staff lose ``trust.shatter * share`` of their trust in ``agency``, and
     everyone loses ``trust.spillover`` of that in the other pool members too (if one partner can
     walk away with the money, so can any).
+
+    Args:
+        s: the professionals' arrays.
+        pool_members: whether each agency pays into the pool.
+        agency: the agency that withdrew or misused the money.
+        share: how much of its pooled money, in [0, 1].
+        t: the trust parameters.
     """
-    s, t = model.staff, model.params.trust
-    members = np.flatnonzero(model.agency_is_pool_member)
+    members = np.flatnonzero(pool_members)
     s.trust[:, members] *= 1.0 - t.shatter * share * t.spillover
     others = s.employer != agency
     s.trust[others, agency] *= (1.0 - t.shatter * share) / (1.0 - t.shatter * share * t.spillover + 1e-12)

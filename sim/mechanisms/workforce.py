@@ -26,54 +26,54 @@ import numpy as np
 from sim.mechanisms import coordination
 
 if TYPE_CHECKING:
-    from sim.model import PartnershipModel
+    from sim.world import Casework
 
 
-def plan_week(model: PartnershipModel) -> None:
+def plan_week(world: Casework) -> None:
     """Fill vacancies, draw sickness and set this week's casework and partnership hours."""
-    s, w, pol = model.staff, model.params.workforce, model.policy
-    model.hire(((s.vacant_until <= model.week) > s.in_post).nonzero()[0])  # due, and not in post
-    s.sick = s.in_post & (model.rng.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale))
+    s, w, pol = world.workforce.staff, world.params.workforce, world.policy
+    world.workforce.hire(((s.vacant_until <= world.week) > s.in_post).nonzero()[0])  # due, and not in post
+    s.sick = s.in_post & (world.rng.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale))
     working = s.in_post ^ s.sick  # (only staff in post are sick)
     s.partnership = working * (pol.dedicated_time * w.hours)
     s.free = working * s.contracted
     s.contact[:] = False
-    model.week_partnership_hours = 0.0
-    model.staff_changed()
+    world.workforce.partnership_hours = 0.0
+    world.workforce.changed()
 
 
-def reserve_new_work(model: PartnershipModel) -> None:
+def reserve_new_work(world: Casework) -> None:
     """Split each agency's casework hours between ongoing packages and new work.
 
     New work is assessments and new starts; it keeps at least ``workforce.reserved_share`` of the
     agency's casework hours.
     """
-    model.ongoing = coordination.ongoing(model)  # (kept for this week's delivery)
-    demand = model.ongoing.demand
-    cap = model.casework_capacity()
-    model.new_hours = np.maximum(cap - demand, model.params.workforce.reserved_share * cap)
+    world.ongoing = coordination.ongoing(world)  # (kept for this week's delivery)
+    demand = world.ongoing.demand
+    cap = world.workforce.casework_capacity()
+    world.new_hours = np.maximum(cap - demand, world.params.workforce.reserved_share * cap)
 
 
-def update_morale(model: PartnershipModel) -> None:
+def update_morale(world: Casework) -> None:
     """Update morale from overload and resentment, then draw leavers."""
-    s, w = model.staff, model.params.workforce
+    s, w = world.workforce.staff, world.params.workforce
     s.overloaded = s.in_post & (s.caseload > 1.1 * np.maximum(s.contracted, 1e-9))
-    relief = 1.0 - model.params.loyalty.no_detriment_relief * model.policy.no_detriment
+    relief = 1.0 - world.params.loyalty.no_detriment_relief * world.policy.no_detriment
     morale = s.morale
     morale += w.morale_recovery * (1 - morale)
     morale -= s.overloaded * w.overload_morale_loss
     morale -= np.minimum(w.resentment_morale_loss * s.resentment * relief, 1.0) * morale
     np.minimum(np.maximum(morale, 0.0, out=morale), 1.0, out=morale)  # into [0, 1]
     p_leave = w.turnover_base + w.turnover_low_morale * (1 - morale)
-    leavers = np.flatnonzero(s.in_post & (model.rng.random(s.n) < p_leave))
+    leavers = np.flatnonzero(s.in_post & (world.rng.random(s.n) < p_leave))
     if leavers.size:
-        leave(model, leavers)
+        leave(world, leavers)
 
 
-def leave(model: PartnershipModel, rows: np.ndarray) -> None:
+def leave(world: Casework, rows: np.ndarray) -> None:
     """Professionals in ``rows`` leave; their posts stay vacant for ``workforce.vacancy_weeks``."""
-    s = model.staff
+    s = world.workforce.staff
     for row in rows:
-        model.fire(int(row))
-    s.vacant_until[rows] = model.week + model.params.workforce.vacancy_weeks
-    model.counters["leavers_week"] += rows.size
+        world.workforce.fire(int(row))
+    s.vacant_until[rows] = world.week + world.params.workforce.vacancy_weeks
+    world.log.counters["leavers_week"] += rows.size
