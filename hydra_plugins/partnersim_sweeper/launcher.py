@@ -35,12 +35,10 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrides, run_job, setup_globals
 from hydra.plugins.launcher import Launcher
@@ -51,19 +49,6 @@ log = logging.getLogger(__name__)
 
 # What every job imports; a forked worker inherits them from the command's process.
 MODEL_MODULES = ("sim.model", "pandas", "pyarrow", "pyarrow.parquet", "runner.outputs", "runner.cli")
-
-
-@dataclass
-class PartnersimLauncherConf:
-    """The launcher's settings, typed, so that ``hydra.launcher.n_jobs=many`` fails at composition."""
-
-    _target_: str = "hydra_plugins.partnersim_sweeper.launcher.PartnersimLauncher"
-    n_jobs: int = -1
-    start_method: str | None = None
-
-
-# configs/hydra/launcher/partnersim.yaml builds on this schema (its defaults list).
-ConfigStore.instance().store(group="hydra/launcher", name="partnersim_schema", node=PartnersimLauncherConf)
 
 
 class PartnersimLauncher(Launcher):
