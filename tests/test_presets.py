@@ -71,11 +71,56 @@ def test_every_preset_is_declared_and_tested():
     assert PRESETS == sorted(CHANGES)
 
 
-def test_group_defaults_restate_the_schema():
-    """configs/policy/default.yaml and configs/run/default.yaml hold the dataclasses' defaults."""
-    for group, cls in (("policy", PolicyConfig), ("run", RunConfig)):
-        written = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / group / "default.yaml"))
-        assert written == dataclasses.asdict(cls()), group
+def test_the_default_config_is_the_schema_field_for_field():
+    """What the command line composes with no overrides is ``sim.config.Config()``."""
+    composed = compose_config()
+    default = Config()
+    for group in ("policy", "run", "model"):
+        assert getattr(composed, group) == getattr(default, group), group
+    assert dataclasses.replace(composed.scenario, description="") == default.scenario
+
+
+def test_a_default_changed_in_the_schema_reaches_the_composed_config(monkeypatch):
+    """No YAML file pins a default: change it in sim/config.py and the command line follows."""
+    from runner import compose
+
+    @dataclasses.dataclass
+    class Policy(PolicyConfig):
+        shared_records: float = 0.55
+
+    @dataclasses.dataclass
+    class Run(RunConfig):
+        weeks: int = 77
+
+    @dataclasses.dataclass
+    class Schema(Config):
+        policy: PolicyConfig = dataclasses.field(default_factory=Policy)
+        run: RunConfig = dataclasses.field(default_factory=Run)
+
+    monkeypatch.setattr(compose, "Config", Schema)  # the schema Hydra's ConfigStore is given
+    cfg = compose_config()
+    assert (cfg.policy.shared_records, cfg.run.weeks) == (0.55, 77)
+    assert cfg.policy.coterminosity == PolicyConfig().coterminosity
+
+
+def test_no_yaml_file_restates_the_schema_without_changing_it():
+    """Every file under configs/ that sets levers, parameters or run settings changes one of them.
+
+    The groups ``policy`` and ``run`` have no files: their defaults are the schema's alone.
+    """
+    assert not (CONFIG_DIR / "policy").exists() and not (CONFIG_DIR / "run").exists()
+    defaults = flat(to_dict(Config()))
+    checked = 0
+    for path in sorted(CONFIG_DIR.glob("**/*.yaml")) + sorted(CONFIG_DIR.glob("experiment/*.yaml")):
+        data = OmegaConf.to_container(OmegaConf.load(path))
+        if not isinstance(data, dict):
+            continue
+        written = flat({k: v for k, v in data.items() if k in ("policy", "run", "model")})
+        if written:
+            checked += 1
+            changed = [key for key, value in written.items() if defaults.get(key, object()) != value]
+            assert changed, f"{path.relative_to(CONFIG_DIR)} only restates the schema's defaults"
+    assert checked >= len(PRESETS), "the presets were not read"
 
 
 def test_baseline_is_the_schema():
