@@ -2,7 +2,8 @@
 
 Every column is computed once a week by :func:`measure` into ``model.row``; the DataCollector's
 reporters are picklable partials of :func:`column` that read it (no lambdas, so runs can go to
-worker processes). :class:`WeeklyCollector` is the model's DataCollector.
+worker processes). :class:`WeeklyCollector` is the model's DataCollector. The columns, the
+outcomes of the summary and how each is summarised are those of :mod:`sim.registry`.
 """
 
 from __future__ import annotations
@@ -16,85 +17,10 @@ import numpy as np
 import pandas as pd
 
 from sim.population import DECLINED, any_domain, pending
+from sim.registry import COLUMNS, LAST, MEAN, RATIO, READMISSION_WINDOW, SUMMARY, Outcome
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
-
-COLUMNS = (
-    "week",
-    "mean_trust",
-    "trust_sd",
-    "mean_loyalty",
-    "cultural_distance",
-    "shared_understanding",
-    "morale",
-    "pool_balance",
-    "spend",
-    "active_users",
-    "mean_wait_weeks",
-    "wait_p90_weeks",
-    "assessments_per_user",
-    "professionals_per_user",
-    "unmet_need",
-    "unmet_health",
-    "unmet_personal_care",
-    "unmet_practical",
-    "unmet_social",
-    "declined_share",
-    "wellbeing",
-    "readmission_rate",
-    "admissions",
-    "discharges",
-    "readmissions",
-    "unsupported_discharges",
-    "delayed_discharges_council",
-    "delayed_discharges_health",
-    "meeting_hours",
-    "training_hours",
-    "partnership_hours",
-    "coordinations",
-    "coordination_failures",
-    "disputes",
-    "assessments",
-    "left_well",
-    "left_badly",
-    "withdrawals",
-    "professionals_in_post",
-    "agency_balances",
-    "money_allocated",
-    "money_spent",
-    "users_arrived",
-    "users_left",
-)
-
-OUTCOMES = (
-    "mean_wait_weeks",
-    "wait_p90_weeks",
-    "assessments_per_user",
-    "professionals_per_user",
-    "unmet_need",
-    "unmet_health",
-    "unmet_personal_care",
-    "unmet_practical",
-    "unmet_social",
-    "wellbeing",
-    "mean_trust",
-    "trust_sd",
-    "mean_loyalty",
-    "cultural_distance",
-    "shared_understanding",
-    "morale",
-    "meeting_hours",
-    "partnership_hours",
-    "coordination_failures",
-    "spend",
-    "active_users",
-    "left_badly",
-    "delayed_discharges_council",
-    "delayed_discharges_health",
-)
-
-READMISSION_WINDOW = 13
 
 
 def column(name: str, model: PartnershipModel) -> float:
@@ -255,10 +181,17 @@ def measure(model: PartnershipModel) -> None:
     }
 
 
-def trust_matrix(model: PartnershipModel) -> pd.DataFrame:
-    """Mean trust of each agency's staff (rows) in each agency (columns)."""
-    labels = [a.label for a in model.agency_list]
-    return pd.DataFrame(model.agency_trust, index=labels, columns=labels)
+def _summarised(o: Outcome, table: pd.DataFrame, last: pd.DataFrame) -> float | int:
+    """Outcome ``o`` of the summary, from the whole weekly table and its final weeks ``last``."""
+    if o.summary == MEAN:
+        return float(last[o.column].mean())
+    if o.summary == RATIO:
+        numerator, denominator = o.of
+        below = float(last[denominator].sum())
+        return float(last[numerator].sum()) / below if below else 0.0
+    if o.summary == LAST:
+        return int(table[o.column].iloc[-1]) if len(table) else 0
+    raise ValueError(f"{o.name}: unknown summary {o.summary!r}")
 
 
 def summarise(model: PartnershipModel, table: pd.DataFrame) -> dict:
@@ -275,10 +208,7 @@ def summarise(model: PartnershipModel, table: pd.DataFrame) -> dict:
     from sim.config import to_dict
 
     last = table.tail(model.config.run.summary_weeks)
-    out = {name: float(last[name].mean()) for name in OUTCOMES}
-    dis = float(last["discharges"].sum())
-    out["readmission_rate"] = float(last["readmissions"].sum()) / dis if dis else 0.0
-    out["withdrawals"] = int(table["withdrawals"].iloc[-1]) if len(table) else 0
+    out = {o.name: _summarised(o, table, last) for o in SUMMARY}
     return {
         "scenario": model.config.scenario.name,
         "seed": int(model.config.run.seed),

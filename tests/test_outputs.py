@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import pytest
 
+from runner.figure import PANELS, overview
 from runner.outputs import atomic_write, write_run
-from sim import run_model
+from sim import registry, run_model
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +53,48 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
         atomic_write(target, broken)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+# ------------------------------------------------------------------------------ the outcome registry
+def test_the_weekly_table_and_the_summary_follow_the_registry(traced_run):
+    table, summary = traced_run
+    assert list(table.columns) == list(registry.COLUMNS)
+    assert list(summary["outcomes"]) == [o.name for o in registry.SUMMARY]
+    assert all(o.column in registry.COLUMNS for o in registry.OUTCOMES)
+    assert all(o.of is None or set(o.of) <= set(registry.COLUMNS) for o in registry.OUTCOMES)
+    last = table.tail(summary["summary_weeks"])
+    assert summary["outcomes"]["wellbeing"] == float(last["wellbeing"].mean())
+    assert summary["outcomes"]["withdrawals"] == int(table["withdrawals"].iloc[-1])
+
+
+def test_the_week_measures_exactly_the_registrys_columns():
+    from sim import PartnershipModel
+
+    model = PartnershipModel({"run": {"weeks": 2}})
+    model.step()
+    assert set(model.row) == set(registry.COLUMNS)
+
+
+def test_every_outcome_is_described_once():
+    names = [o.name for o in registry.OUTCOMES]
+    assert len(names) == len(set(names)) and len(registry.COLUMNS) == len(set(registry.COLUMNS))
+    for o in registry.OUTCOMES:
+        assert o.kind in registry.KINDS and o.better in ("lower", "higher", None), o
+        assert o.summary in (registry.MEAN, registry.RATIO, registry.LAST, None), o
+        assert (o.of is not None) == (o.summary == registry.RATIO), o
+        assert o.group in (*registry.GROUPS, None), o
+        assert o.label and o.unit and o.format(1) != o.fmt, o
+
+
+def test_the_overview_panels_are_drawn_from_the_registry(traced_run):
+    table, summary = traced_run
+    fig = overview(table, summary)
+    for ax, panel in zip(fig.axes, PANELS, strict=True):
+        assert ax.get_title(loc="left") == panel.title
+        first = registry.outcome(panel.outcomes[0])
+        assert ax.get_ylabel() == first.unit
+        plotted = [line.get_label() for line in ax.get_lines() if line.get_label() not in ("shock", "")]
+        plotted = [label for label in plotted if not label.startswith("_")]
+        assert plotted == [registry.outcome(name).label for name in panel.outcomes]
+    single = [p for p in PANELS if len(p.lines) == 1]
+    assert all(p.title == registry.outcome(p.outcomes[0]).label for p in single)
