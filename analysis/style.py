@@ -1,10 +1,11 @@
 """The look of every analysis figure, in one place: palette, sizes, fonts, and how figures are saved.
 
-Colours are Okabe & Ito's palette (distinguishable with the common forms of colour blindness,
-and in greyscale with the line styles) and, for ordered values, matplotlib's *cividis*, designed
-for colour-blind readers. Fonts and lines are large enough to read when projected. Figures are
-drawn with matplotlib's object interface on the Agg canvas (no window, no display, no global
-state), written as PNG and SVG, and shown in a notebook like any other figure.
+Colours are Okabe & Ito's palette (:mod:`runner.palette`, shared with the overview figure and the
+teaching app: distinguishable with the common forms of colour blindness, and in greyscale with the
+line styles) and, for ordered values, matplotlib's *cividis*, designed for colour-blind readers.
+Fonts and lines are large enough to read when projected. Figures are drawn with matplotlib's
+object interface on the Agg canvas (no window, no display, no global state), written as PNG and
+SVG, and shown in a notebook like any other figure.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-# Okabe & Ito, ordered so that the first colours are the most distinct on white (yellow last).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+from runner.palette import GREY, PALETTE
+
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 MARKERS = ("o", "s", "^", "D", "v", "P")
 SEQUENTIAL = "cividis"
-REFERENCE = "#555555"  # reference lines, shock marks, individual runs
+REFERENCE = GREY  # reference lines, shock marks, individual runs
 INTERVAL_ALPHA = 0.18
 RUN_ALPHA = 0.45
 

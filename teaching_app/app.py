@@ -30,6 +30,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from runner.compose import CONFIG_DIR, compose_config
+from runner.palette import GREY
 from sim.agents import SECTOR_PROFILE
 from sim.config import SCENARIOS, ConfigError, PolicyConfig
 from sim.model import PartnershipModel
@@ -280,7 +281,7 @@ def ScenarioPanel(model: solara.Reactive[AppModel], preset: solara.Reactive[str]
             solara.Text(
                 line, style={"display": "block", "color": app_views.SHOCK_COLOUR, "font-weight": "bold"}
             )
-        solara.Text(run_line(m), classes=["partnersim-run"], style={"display": "block", "color": "#555555"})
+        solara.Text(run_line(m), classes=["partnersim-run"], style={"display": "block", "color": GREY})
 
 
 def shock_lines(model: PartnershipModel) -> list[str]:
