@@ -1,80 +1,21 @@
-"""What each outcome measures: its label, its unit, and which way is better for users.
+"""How the analysis shows each outcome: its label, its unit, and which way is better for users.
 
-One table for every figure, table and sentence of a report, so that an outcome is named and
-formatted the same way everywhere. The names are the columns of ``sim.observe`` (``OUTCOMES`` in
-``summary.json`` and ``results.parquet``, ``COLUMNS`` in the weekly table); an outcome missing
-here still works, under its column name and without a unit.
+The outcomes themselves (names, labels, units, kinds, which way is better, groups) are those of
+:mod:`sim.registry`, the one list shared with the model's summary, the command line, the overview
+figure and the teaching app; this module adds what only a report needs (which outcomes it shows,
+group titles, the units of levers, how values and differences are written). An outcome missing
+from the registry still works here, under its column name and without a unit.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from sim.registry import GROUPS, Outcome
+from sim.registry import OUTCOMES as _REGISTRY
 
-@dataclass(frozen=True)
-class Outcome:
-    """How to show one outcome.
-
-    Attributes:
-        name: the column name.
-        label: a short name for titles and sentences.
-        unit: the axis label, with the unit.
-        kind: ``share`` (a fraction, shown in per cent, differences in percentage points),
-            ``index`` (a 0–1 scale), ``weeks``, ``hours``, ``pounds`` or ``count``.
-        better: ``lower`` or ``higher`` when one direction is better for users, else ``None``.
-    """
-
-    name: str
-    label: str
-    unit: str
-    kind: str = "count"
-    better: str | None = None
-
-
-_TABLE = (
-    Outcome("mean_wait_weeks", "Mean wait", "weeks waited so far (people waiting)", "weeks", "lower"),
-    Outcome("wait_p90_weeks", "Wait, 90th percentile", "weeks waited so far (people waiting)", "weeks",
-            "lower"),
-    Outcome("assessments_per_user", "Assessments per user", "assessments per referred user", "count",
-            "lower"),
-    Outcome("professionals_per_user", "Professionals met per user", "professionals per referred user",
-            "count", "lower"),
-    Outcome("unmet_need", "Unmet need", "% of needed care hours not met", "share", "lower"),
-    Outcome("unmet_health", "Unmet health need", "% of needed hours not met", "share", "lower"),
-    Outcome("unmet_personal_care", "Unmet personal care need", "% of needed hours not met", "share", "lower"),
-    Outcome("unmet_practical", "Unmet practical need", "% of needed hours not met", "share", "lower"),
-    Outcome("unmet_social", "Unmet social need", "% of needed hours not met", "share", "lower"),
-    Outcome("declined_share", "Needs declined (means test)", "% of active users' needs", "share", "lower"),
-    Outcome("wellbeing", "Well-being", "mean well-being of users (0–1)", "index", "higher"),
-    Outcome("readmission_rate", "Readmission rate", "% readmitted within 13 weeks of discharge", "share",
-            "lower"),
-    Outcome("left_badly", "Users leaving badly", "users per week (care home or death)", "count", "lower"),
-    Outcome("delayed_discharges_council", "Delayed discharges (council)", "bed-weeks per week", "count",
-            "lower"),
-    Outcome("delayed_discharges_health", "Delayed discharges (health)", "bed-weeks per week", "count",
-            "lower"),
-    Outcome("mean_trust", "Trust in other agencies", "mean trust (0–1)", "index", "higher"),
-    Outcome("trust_sd", "Spread of trust", "SD of trust (0–1 scale)", "index"),
-    Outcome("mean_loyalty", "Loyalty to the partnership", "loyalty (0 own agency – 1 partnership)", "index",
-            "higher"),
-    Outcome("cultural_distance", "Cultural distance", "RMS distance between agencies (0–1)", "index",
-            "lower"),
-    Outcome("shared_understanding", "Shared understanding", "mean understanding of other professions (0–1)",
-            "index", "higher"),
-    Outcome("morale", "Morale", "mean morale of professionals (0–1)", "index", "higher"),
-    Outcome("meeting_hours", "Meeting hours", "professional hours per week", "hours"),
-    Outcome("training_hours", "Joint training hours", "professional hours per week", "hours"),
-    Outcome("partnership_hours", "Partnership hours", "professional hours per week", "hours"),
-    Outcome("coordination_failures", "Coordination failures", "failed coordinations per week", "count",
-            "lower"),
-    Outcome("spend", "Spend on care packages", "£ per week", "pounds"),
-    Outcome("pool_balance", "Pool balance", "£ in the pool", "pounds"),
-    Outcome("active_users", "Active users", "users", "count"),
-    Outcome("withdrawals", "Pool withdrawals", "withdrawals so far", "count"),
-)  # fmt: skip
-
-OUTCOMES: dict[str, Outcome] = {o.name: o for o in _TABLE}
+#: Every outcome of the registry, by name, in its order.
+OUTCOMES: dict[str, Outcome] = {o.name: o for o in _REGISTRY}
 
 #: The outcomes a report shows in its heatmaps, dose–response and condition plots and its
 #: effect table: the users' side first, then the partnership beneath it and what it costs.
@@ -86,23 +27,11 @@ KEY_OUTCOMES = (
 #: The outcomes a sensitivity analysis (Sobol, Morris) is computed over.
 SENSITIVITY_OUTCOMES = ("unmet_need", "mean_wait_weeks", "readmission_rate", "wellbeing")
 
-#: The weekly figures of a report, one panel per outcome: every outcome of ``sim.observe.OUTCOMES``
-#: and the readmission rate, in four groups (an outcome in none of them goes to a fifth).
+#: The weekly figures of a report, one panel per outcome, in the registry's groups (an outcome in
+#: none of them, but in the results, goes to a fifth group, ``other``).
 TIMESERIES_GROUPS: dict[str, tuple[str, ...]] = {
-    "users": (
-        "mean_wait_weeks", "wait_p90_weeks", "assessments_per_user", "professionals_per_user",
-        "unmet_need", "wellbeing", "readmission_rate", "left_badly", "delayed_discharges_council",
-        "delayed_discharges_health",
-    ),
-    "unmet_by_need": ("unmet_health", "unmet_personal_care", "unmet_practical", "unmet_social"),
-    "partnership": (
-        "mean_trust", "trust_sd", "mean_loyalty", "cultural_distance", "shared_understanding", "morale",
-    ),
-    "costs": (
-        "meeting_hours", "partnership_hours", "coordination_failures", "spend", "pool_balance",
-        "active_users", "withdrawals",
-    ),
-}  # fmt: skip
+    group: tuple(o.name for o in _REGISTRY if o.group == group) for group in GROUPS
+}
 
 GROUP_TITLES = {
     "users": "How users fared",
@@ -142,23 +71,20 @@ def lever_label(column: str) -> str:
 
 def outcome(name: str) -> Outcome:
     """The description of outcome ``name`` (its column name and no unit when it is not known)."""
-    return OUTCOMES.get(name, Outcome(name, name.replace("_", " ").capitalize(), name, "count"))
+    known = OUTCOMES.get(name)
+    if known is not None:
+        return known
+    return Outcome(name, name.replace("_", " ").capitalize(), name, "count", None, "{}", floor=None)
 
 
 def floor(name: str) -> float | None:
     """The lowest value the outcome can take (0 for all but the pool balance), to clip intervals at."""
-    return None if name == "pool_balance" or name not in OUTCOMES else 0.0
-
-
-_PLURAL = {
-    "meeting_hours", "training_hours", "partnership_hours", "coordination_failures", "withdrawals",
-    "active_users", "left_badly", "delayed_discharges_council", "delayed_discharges_health", "declined_share",
-}  # fmt: skip
+    return outcome(name).floor
 
 
 def verb(name: str) -> str:
     """``are`` for an outcome whose label is plural (``meeting hours are``), else ``is``."""
-    return "are" if name in _PLURAL else "is"
+    return "are" if outcome(name).plural else "is"
 
 
 def label(name: str) -> str:

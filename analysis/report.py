@@ -258,8 +258,8 @@ def _grid_figures(
 
 
 def _effects(table: pd.DataFrame, names: list[str], out: Path) -> list[Block]:
-    everything = [o for o in [*oc.OUTCOMES, "readmission_rate", "withdrawals"] if o in table.columns]
-    full = fx.effect_table(table, list(dict.fromkeys(everything)))
+    everything = [o for o in oc.OUTCOMES if o in table.columns]
+    full = fx.effect_table(table, everything)
     _write_text(out / "effects.csv", full.to_csv(index=False))
     shown = full[full["outcome"].isin(names)]
     _write_text(out / "effects.md", fx.caption(shown) + "\n\n" + fx.effect_markdown(shown) + "\n")
@@ -456,7 +456,7 @@ def render_markdown(blocks: list[Block]) -> str:
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1150px;
        margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #222; }
-h1 { border-bottom: 2px solid #0072B2; padding-bottom: .2em; }
+h1 { border-bottom: 2px solid BLUE; padding-bottom: .2em; }
 h2 { margin-top: 2em; color: #0b4f7c; }
 figure { margin: 1.5em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
@@ -469,7 +469,7 @@ th { background: #eef4f9; }
 tr:nth-child(even) td { background: #fafafa; }
 code { background: #f2f2f2; padding: 0 .2em; border-radius: 3px; }
 li { margin: .4em 0; }
-"""
+""".replace("BLUE", style.PALETTE[0])  # the project's blue (runner.palette)
 
 
 def render_html(blocks: list[Block], folder: Path) -> str:

@@ -35,24 +35,27 @@ from runner.compose import CONFIG_DIR, explain, register_configs, resolve
 from runner.files import ERROR
 from runner.plugins import register_plugins
 from sim.config import Config, ConfigError
+from sim.registry import outcome
 
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 
-# (outcome key, label, format) for the summary printed after a run.
+# The outcomes of the table printed after a run, in its order (labels, units and formats are
+# those of sim.registry), and the few of a sweep job's one-line report.
 SUMMARY_ROWS = (
-    ("mean_wait_weeks", "waiting, mean (weeks)", "{:.2f}"),
-    ("wait_p90_weeks", "waiting, 90th percentile (weeks)", "{:.2f}"),
-    ("assessments_per_user", "assessments per user", "{:.2f}"),
-    ("unmet_need", "unmet need (share of care hours)", "{:.1%}"),
-    ("wellbeing", "well-being (0-1)", "{:.3f}"),
-    ("readmission_rate", "readmission rate", "{:.1%}"),
-    ("mean_trust", "mean trust (0-1)", "{:.3f}"),
-    ("mean_loyalty", "loyalty to the partnership (0-1)", "{:.3f}"),
-    ("coordination_failures", "coordination failures per week", "{:.1f}"),
-    ("meeting_hours", "meeting hours per week", "{:.1f}"),
-    ("spend", "spend per week (pounds)", "{:,.0f}"),
+    "mean_wait_weeks",
+    "wait_p90_weeks",
+    "assessments_per_user",
+    "unmet_need",
+    "wellbeing",
+    "readmission_rate",
+    "mean_trust",
+    "mean_loyalty",
+    "coordination_failures",
+    "meeting_hours",
+    "spend",
 )
+LINE_OUTCOMES = ("mean_wait_weeks", "unmet_need", "wellbeing", "readmission_rate", "mean_trust")
 
 # The config errors of this invocation's jobs: a sweep carries on past a bad job, then main() fails.
 _failures: list[str] = []
@@ -105,6 +108,12 @@ def _where(folder: Path) -> str:
         return str(folder)
 
 
+def _shown(name: str) -> str:
+    """An outcome's label as a row of the summary table begins, in lower case like the others."""
+    label = outcome(name).label
+    return label[:1].lower() + label[1:]
+
+
 def format_summary(summary: dict, folder: Path | None = None) -> str:
     """The short table printed after a run.
 
@@ -116,7 +125,7 @@ def format_summary(summary: dict, folder: Path | None = None) -> str:
         The table as text.
     """
     out = summary["outcomes"]
-    rows = [(label, fmt.format(out[key])) for key, label, fmt in SUMMARY_ROWS if key in out]
+    rows = [(_shown(name), outcome(name).format(out[name])) for name in SUMMARY_ROWS if name in out]
     rows.append(("measured coterminosity", f"{summary['measured_coterminosity']:.2f}"))
     rows.append(("seed", str(summary["seed"])))
     if folder is not None:
@@ -132,11 +141,10 @@ def format_summary(summary: dict, folder: Path | None = None) -> str:
 def format_line(summary: dict, folder: Path) -> str:
     """One line per job of a sweep: the key outcomes and where they were written."""
     out = summary["outcomes"]
-    return (
-        f"{summary['scenario']} seed {summary['seed']}: wait {out['mean_wait_weeks']:.2f} weeks, "
-        f"unmet need {out['unmet_need']:.1%}, well-being {out['wellbeing']:.3f}, "
-        f"readmissions {out['readmission_rate']:.1%}, trust {out['mean_trust']:.3f} -> {_where(folder)}"
+    shown = ", ".join(
+        f"{_shown(name)} {outcome(name).format(out[name])}" for name in LINE_OUTCOMES if name in out
     )
+    return f"{summary['scenario']} seed {summary['seed']}: {shown} -> {_where(folder)}"
 
 
 def _run(cfg: Config) -> tuple[Any, dict]:

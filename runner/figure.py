@@ -9,68 +9,63 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.observe import READMISSION_WINDOW
+from runner.palette import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILION
+from sim.registry import outcome
 
 DPI = 150
 
-# Okabe & Ito's palette: distinguishable with the common forms of colour blindness.
-BLUE = "#0072B2"
-ORANGE = "#E69F00"
-GREEN = "#009E73"
-VERMILION = "#D55E00"
-PURPLE = "#CC79A7"
-SKY = "#56B4E9"
-GREY = "#555555"
 
-# (title, [(column, legend label, colour, line style)], y-axis label, y-axis kind)
-# kind: "count" starts at 0; "share" is a percentage; "unit" is an index on 0..1.
-PANELS: tuple[tuple[str, list[tuple[str, str, str, str]], str, str], ...] = (
-    (
-        "Waiting for assessment or service",
-        [
-            ("mean_wait_weeks", "mean", BLUE, "-"),
-            ("wait_p90_weeks", "90th percentile", SKY, "--"),
-        ],
-        "weeks waited so far (people still waiting)",
-        "count",
+class Panel(NamedTuple):
+    """One panel of the overview: its title and its lines.
+
+    The axis label, the legend labels and the scale come from :mod:`sim.registry` (the unit of
+    the first outcome, the outcomes' labels, and their kind: a share is shown in per cent, an
+    index on 0 to 1, anything else from 0 up).
+    """
+
+    title: str
+    lines: tuple[tuple[str, str, str], ...]  # (outcome, colour, line style)
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        """The outcomes drawn in the panel."""
+        return tuple(name for name, _colour, _style in self.lines)
+
+    @property
+    def ylabel(self) -> str:
+        """The y-axis label: the unit of the panel's first outcome."""
+        return outcome(self.lines[0][0]).unit
+
+    @property
+    def kind(self) -> str:
+        """The kind of the panel's first outcome (``share``, ``index``...), which sets the y scale."""
+        return outcome(self.lines[0][0]).kind
+
+
+def _panel(*lines: tuple[str, str, str], title: str | None = None) -> Panel:
+    """A panel titled by its only outcome's label, unless given a title."""
+    return Panel(title or outcome(lines[0][0]).label, lines)
+
+
+#: The overview's six panels: how users fared, week by week, and the trust beneath it.
+PANELS: tuple[Panel, ...] = (
+    _panel(
+        ("mean_wait_weeks", BLUE, "-"),
+        ("wait_p90_weeks", SKY, "--"),
+        title="Waiting for assessment or service",
     ),
-    (
-        "Assessments per user",
-        [("assessments_per_user", "assessments", ORANGE, "-")],
-        "assessments per referred user",
-        "count",
-    ),
-    (
-        "Unmet need",
-        [("unmet_need", "unmet need", VERMILION, "-")],
-        "share of needed care hours not met",
-        "share",
-    ),
-    (
-        "Well-being of users",
-        [("wellbeing", "well-being", GREEN, "-")],
-        "mean well-being (0 to 1)",
-        "unit",
-    ),
-    (
-        "Hospital readmissions",
-        [("readmission_rate", "readmission rate", PURPLE, "-")],
-        f"readmissions per discharge (last {READMISSION_WINDOW} weeks)",
-        "share",
-    ),
-    (
-        "Trust between agencies",
-        [("mean_trust", "mean trust", BLUE, "-")],
-        "mean trust in other agencies (0 to 1)",
-        "unit",
-    ),
+    _panel(("assessments_per_user", ORANGE, "-")),
+    _panel(("unmet_need", VERMILION, "-")),
+    _panel(("wellbeing", GREEN, "-")),
+    _panel(("readmission_rate", PURPLE, "-")),
+    _panel(("mean_trust", BLUE, "-")),
 )
 
 
@@ -99,13 +94,15 @@ def overview(table: pd.DataFrame, summary: Mapping[str, Any]) -> Figure:
     axes = fig.subplots(3, 2).ravel()
     weeks = table["week"]
     shock_weeks = list(summary.get("shock_weeks", []))
-    for ax, (title, lines, ylabel, kind) in zip(axes, PANELS, strict=True):
-        for column, label, colour, style in lines:
-            ax.plot(weeks, table[column], color=colour, linestyle=style, linewidth=1.6, label=label)
+    for ax, panel in zip(axes, PANELS, strict=True):
+        lines, kind = panel.lines, panel.kind
+        for name, colour, style in lines:
+            o = outcome(name)
+            ax.plot(weeks, table[o.column], color=colour, linestyle=style, linewidth=1.6, label=o.label)
         for k, week in enumerate(shock_weeks):
             ax.axvline(week, color=GREY, linestyle="--", linewidth=1.0, label="shock" if k == 0 else None)
-        ax.set_title(title, fontsize=11, loc="left")
-        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_title(panel.title, fontsize=11, loc="left")
+        ax.set_ylabel(panel.ylabel, fontsize=9)
         ax.set_xlabel("week")
         if len(weeks):
             ax.set_xlim(weeks.min(), max(weeks.max(), weeks.min() + 1))
@@ -113,7 +110,7 @@ def overview(table: pd.DataFrame, summary: Mapping[str, Any]) -> Figure:
         ax.set_ylim(bottom=0)
         if kind == "share":
             ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        elif kind == "unit":
+        elif kind == "index":
             ax.set_ylim(0, 1)
         if len(lines) > 1 or (shock_weeks and ax is axes[0]):
             ax.legend(fontsize=8, frameon=False, loc="best")

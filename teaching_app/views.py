@@ -22,8 +22,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from runner.figure import BLUE, GREEN, GREY, ORANGE, PANELS, PURPLE, SKY, VERMILION
+from runner.figure import PANELS
+from runner.palette import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILION
 from sim.agents import PROFESSIONS
+from sim.registry import outcome
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -478,7 +480,7 @@ def shock_marks(model: PartnershipModel) -> pd.DataFrame:
 def weekly_table(model: PartnershipModel) -> pd.DataFrame:
     """The week and the six plotted outcomes of every week so far, from the model's DataCollector."""
     data = model.datacollector.model_vars
-    columns = ["week"] + [lines[0][0] for _title, lines, _label, _kind in PANELS]
+    columns = ["week"] + [outcome(panel.outcomes[0]).column for panel in PANELS]
     return pd.DataFrame({name: data.get(name, []) for name in columns})
 
 
@@ -526,10 +528,13 @@ def _outcomes_template(last_week: int, marked: bool, width: int, height: int) ->
         )
     )
     panels = []
-    for title, lines, _ylabel, kind in PANELS:
-        column, _label, colour, _style = lines[0]
+    for panel in PANELS:
+        # One line a panel (the first outcome's): the plots are small, for a projector.
+        title, kind = panel.title, panel.kind
+        name, colour, _style = panel.lines[0]
+        column = outcome(name).column
         axis = alt.Axis(title=None, tickCount=4, format=".0%" if kind == "share" else "")
-        scale = alt.Scale(domain=[0, 1]) if kind == "unit" else alt.Scale(zero=True)
+        scale = alt.Scale(domain=[0, 1]) if kind == "index" else alt.Scale(zero=True)
         line = (
             alt.Chart(alt.NamedData("weekly"))
             .mark_line(color=colour, strokeWidth=1.8, clip=True)

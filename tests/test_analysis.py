@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from analysis.gallery import make_gallery
 from analysis.load import load
 from analysis.report import build
 from analysis.sensitivity import morris_indices, sobol_indices
+from sim import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEPS = (
@@ -356,18 +358,48 @@ def test_verdicts_follow_the_evidence(effect, noise, verdict):
     assert second.verdict == "Supported"
 
 
-def test_every_experiment_has_claims_and_every_outcome_a_label():
-    from sim.observe import COLUMNS, OUTCOMES
-
+def test_every_experiment_has_claims_on_outcomes_of_the_registry():
     names = {p.stem.removesuffix("_smoke") for p in (ROOT / "experiments").glob("*.yaml")}
     for name in names:
         assert hypotheses.claims_for(name), f"no claims for {name} in analysis/hypotheses.py"
         for claim in hypotheses.claims_for(name):
-            assert claim.outcome in {*OUTCOMES, "readmission_rate"}, claim
-    grouped = {o for g in oc.TIMESERIES_GROUPS.values() for o in g}
-    for name in (*OUTCOMES, "readmission_rate"):
-        assert name in oc.OUTCOMES, f"{name}: no label or unit in analysis/outcomes.py"
-        assert name in grouped and name in COLUMNS, name
+            assert claim.outcome in registry.BY_NAME, claim
+    for name in (*oc.KEY_OUTCOMES, *oc.SENSITIVITY_OUTCOMES):
+        assert name in registry.BY_NAME, name
+
+
+def test_the_analysis_lists_exactly_the_registrys_outcomes(joint):
+    sweep, _, _ = joint
+    assert list(oc.OUTCOMES) == [o.name for o in registry.OUTCOMES]
+    assert all(oc.outcome(o.name) is o for o in registry.OUTCOMES)
+    grouped = [name for group in oc.TIMESERIES_GROUPS.values() for name in group]
+    assert sorted(grouped) == sorted(o.name for o in registry.OUTCOMES if o.group), "each once"
+    assert list(oc.TIMESERIES_GROUPS) == list(registry.GROUPS)
+    assert set(oc.GROUP_TITLES) == {*registry.GROUPS, "other"}
+    # The collected results hold every outcome of summary.json, and the weekly table every column.
+    summarised = [o.name for o in registry.SUMMARY]
+    assert [c for c in sweep.results.columns if c in registry.BY_NAME] == summarised
+    assert set(registry.COLUMNS) <= set(sweep.timeseries.columns)
+    # Labels and formats come from the registry, not from a second table.
+    assert oc.label("mean_wait_weeks") == registry.BY_NAME["mean_wait_weeks"].label
+    assert oc.verb("meeting_hours") == "are" and oc.verb("wellbeing") == "is"
+    assert oc.floor("pool_balance") is None and oc.floor("spend") == 0.0
+    assert oc.fmt_value("unmet_need", 0.1234) == "12.3%"
+    assert oc.label("not_an_outcome") == "Not an outcome" and oc.floor("not_an_outcome") is None
+
+
+def test_the_analysis_imports_nothing_of_the_model_but_the_registry_and_the_config():
+    pattern = re.compile(r"^\s*(?:from|import)\s+(sim(?:\.\w+)*)", re.M)
+    found = {m for path in (ROOT / "analysis").glob("*.py") for m in pattern.findall(path.read_text())}
+    assert found <= {"sim.registry", "sim.config"}, found
+
+
+def test_the_analysis_palette_is_the_runners():
+    from runner import palette
+
+    assert style.PALETTE is palette.PALETTE
+    assert style.REFERENCE == palette.GREY
+    assert len(set(palette.PALETTE)) == len(palette.PALETTE)
 
 
 @pytest.mark.parametrize(

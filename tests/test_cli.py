@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.observe import OUTCOMES
+from runner.cli import SUMMARY_ROWS
+from sim.registry import SUMMARY, outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEKS = 20
@@ -78,10 +79,32 @@ def test_default_run_writes_every_output(default_run):
     trust = pd.read_csv(folder / "trust_matrix.csv", index_col=0)
     assert list(trust.index) == list(trust.columns) and len(trust) >= 2
     assert trust.to_numpy().min() >= 0 and trust.to_numpy().max() <= 1
-    # the summary table on stdout, the progress bar on stderr
+    # the summary table on stdout, the progress bar on stderr: the registry's labels, units, formats
     assert "measured coterminosity" in done.stdout
+    summary = json.loads((folder / "summary.json").read_text())
+    rows = done.stdout.strip().splitlines()[1 : 1 + len(SUMMARY_ROWS)]
+    for name, row in zip(SUMMARY_ROWS, rows, strict=True):
+        label, value = outcome(name).label, outcome(name).format(summary["outcomes"][name])
+        assert row.strip().lower().startswith(label.lower()) and row.rstrip().endswith(value), row
     assert done.stdout.strip().splitlines()[-1].endswith(str(folder.name)), "the output folder comes last"
     assert f"{WEEKS}/{WEEKS}" in done.stderr
+
+
+def test_the_summary_table_and_the_sweep_line_show_registry_outcomes():
+    from runner.cli import LINE_OUTCOMES, format_line, format_summary
+
+    assert set(SUMMARY_ROWS) | set(LINE_OUTCOMES) <= {o.name for o in SUMMARY}
+    outcomes = {o.name: 0.25 if o.summary != "last" else 3 for o in SUMMARY}
+    summary = {"outcomes": outcomes, "scenario": "baseline", "seed": 7, "weeks": 104, "summary_weeks": 52}
+    summary["measured_coterminosity"] = 0.5
+    table = format_summary(summary).splitlines()
+    assert len(table) == 1 + len(SUMMARY_ROWS) + 2
+    for name, row in zip(SUMMARY_ROWS, table[1:], strict=False):
+        label = outcome(name).label
+        assert row.split("  ")[1] == label[0].lower() + label[1:], row
+        assert row.endswith(outcome(name).format(0.25)), row
+    assert "unmet need 25.0% of care hours" in format_line(summary, Path("somewhere"))
+    assert format_line(summary, Path("somewhere")).count(",") >= len(LINE_OUTCOMES) - 1
 
 
 def test_summary_json_identifies_the_run(default_run):
@@ -91,7 +114,7 @@ def test_summary_json_identifies_the_run(default_run):
     assert summary["scenario"] == "baseline"
     assert isinstance(summary["version"], str) and summary["version"]
     assert 0 <= summary["measured_coterminosity"] <= 1
-    assert set(OUTCOMES) <= set(summary["outcomes"])
+    assert list(summary["outcomes"]) == [o.name for o in SUMMARY]
     assert "readmission_rate" in summary["outcomes"]
     config = summary["config"]
     assert config["run"]["weeks"] == WEEKS and config["run"]["seed"] == 42
