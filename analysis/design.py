@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
@@ -434,11 +433,3 @@ def numeric_factor(facs: list[Factor]) -> Factor | None:
     numeric = [f for f in facs if f.numeric]
     wide = [f for f in numeric if len(f.levels) > 2]
     return (wide or numeric or [None])[0]
-
-
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def slug(text: str) -> str:
-    """A file-name-safe form of a name."""
-    return _SAFE.sub("_", text).strip("_")
