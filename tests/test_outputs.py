@@ -98,3 +98,12 @@ def test_the_overview_panels_are_drawn_from_the_registry(traced_run):
         assert plotted == [registry.outcome(name).label for name in panel.outcomes]
     single = [p for p in PANELS if len(p.lines) == 1]
     assert all(p.title == registry.outcome(p.outcomes[0]).label for p in single)
+
+
+def test_the_odd_documents_exactly_the_weekly_columns():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "ODD.md").read_text()
+    section = text[text.index("**Weekly columns**") : text.index("**Other outputs of a run**")]
+    assert re.findall(r"^\| `(\w+)` \|", section, re.M) == list(registry.COLUMNS)
