@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from runner import experiment
+from runner.plugins import register_plugins
 from sim.config import Config, ConfigError, to_config
 
 
@@ -123,6 +124,7 @@ def compose_config(overrides: list[str] | None = None, scenario: str | None = No
     from hydra import compose, initialize_config_dir
 
     register_configs()
+    register_plugins()  # (their config schemas too: the launcher's settings are composed)
     args = ([f"scenario={scenario}"] if scenario else []) + list(overrides or [])
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()

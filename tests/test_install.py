@@ -4,13 +4,14 @@ Each test makes a fresh virtual environment and installs the project into it, as
 (``pip install .``) or editable in pip's default mode (``pip install -e .``). To stay quick and
 offline-friendly the project is installed without its dependencies, which the fresh environment
 borrows from the environment running the tests through a ``.pth`` line (a plain path: the test
-environment's own editable install of partnersim is not loaded). Everything then runs from a
+environment's own editable install of partnersim is not loaded), with their Jupyter data files. Everything then runs from a
 folder outside the repository: a scenario, a smoke sweep, collect and report, and the user's own
 experiment and scenario from their own config folder.
 """
 
 from __future__ import annotations
 
+import shutil
 import site
 import subprocess
 import sys
@@ -59,6 +60,11 @@ def fresh_install(tmp_path: Path, *spec: str) -> Path:
     )  # fmt: skip
     ours = [p for p in site.getsitepackages() if Path(p).is_dir()] or [sysconfig.get_paths()["purelib"]]
     (purelib / "borrowed_dependencies.pth").write_text("\n".join(ours) + "\n")
+    # The dependencies' data files outside site-packages (Jupyter's widget extension settings,
+    # which the app's server reads from its prefix) come with them.
+    for data in ("etc/jupyter", "share/jupyter"):
+        if (Path(sys.prefix) / data).is_dir():
+            shutil.copytree(Path(sys.prefix) / data, env / data, symlinks=True)
     done = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check", *spec],
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
@@ -138,3 +144,59 @@ def test_an_unknown_user_scenario_names_the_choices(installed):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "scenario=nowhere is not a known option" in done.stderr and "care_trust" in done.stderr
+
+
+def test_the_app_page_renders_offline_after_the_documented_asset_step(installed):
+    """``scripts/install-web-assets.sh PREFIX``, then ``partnersim-app``: the page works with no internet."""
+    from browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app
+
+    why = browser_missing()
+    if why:
+        pytest.skip(why)
+    bin_dir, cwd = installed
+    prefix = bin_dir.parent
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "install-web-assets.sh"), str(prefix)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = cwd / "app.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(bin_dir / "partnersim-app"), "--port", str(port)],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    from playwright.sync_api import sync_playwright
+
+    left_machine: list[str] = []
+
+    def local_only(route):
+        if route.request.url.startswith(url):
+            route.continue_()
+        else:
+            left_machine.append(route.request.url)
+            route.abort()
+
+    try:
+        wait_for_app(url, server)
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = chromium.new_page()
+            page.route("**/*", local_only)
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            page.locator(".partnersim-week", has_text="Week 0").wait_for()
+            page.get_by_role("button", name="Step").click()
+            page.locator(".partnersim-week", has_text="Week 1").wait_for()
+            chromium.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    assert left_machine == []
+    assert "web assets missing" not in log.read_text()
