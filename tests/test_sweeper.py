@@ -183,10 +183,11 @@ def test_the_manifest_callback_lists_the_sweepers_jobs(loader):
 
 
 # ------------------------------------------------------------------------------------ real sweeps
-def sweep(folder: Path, *args: str, timeout: int = 300, **kwargs) -> subprocess.CompletedProcess:
+def sweep(folder: Path, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run ``partnersim -m`` as a researcher would, into ``folder``."""
     return subprocess.run(
         [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={folder}", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, **kwargs,
+        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 
 
