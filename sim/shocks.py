@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import geography
-from sim.config import ConfigError
+from sim.config import SHOCK_KINDS, ConfigError
 from sim.mechanisms import decisions, workforce
 from sim.population import ASSESS, HEALTH
 
@@ -101,9 +101,5 @@ def staff_turnover(model: PartnershipModel, shock) -> None:
     model.log.trace_all(f"{leavers.size} professionals leave", -1)
 
 
-APPLY = {
-    "pool_withdrawal": pool_withdrawal,
-    "budget_cut": budget_cut,
-    "reorganisation": reorganisation,
-    "staff_turnover": staff_turnover,
-}
+# The kinds are named once, in the schema; here each gets its function, in the schema's order.
+APPLY = dict(zip(SHOCK_KINDS, (pool_withdrawal, budget_cut, reorganisation, staff_turnover), strict=True))
