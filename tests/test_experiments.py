@@ -1,7 +1,7 @@
 """Named experiments and sweeps, run as a researcher runs them: real processes, real folders.
 
 Every experiment composes and expands into the number of runs its header promises; every smoke
-variant runs end to end through the default (joblib) launcher into a results table; an
+variant runs end to end through the default (partnersim's local) launcher into a results table; an
 interrupted sweep resumes without recomputing or losing anything; a failing job is recorded and
 the others are kept.
 """
