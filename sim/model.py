@@ -42,6 +42,7 @@ from sim.mechanisms import (
 )
 from sim.population import DOMAINS, Population
 from sim.staff import Staff, Workforce
+from sim.streams import RandomStreams
 
 PROFESSION_MIX = {
     "acute": (0.25, 0.5, 0.25),
@@ -91,14 +92,17 @@ class PartnershipModel(mesa.Model):
         self.pool_spend_rate = 0.0
 
         g = self.params.geography
-        self.geo = geography.generate(g.rows, g.cols, g.n_areas, self.policy.coterminosity, self.rng)
+        self.streams = RandomStreams.spawn(self.rng)
+        self.geo = geography.generate(
+            g.rows, g.cols, g.n_areas, self.policy.coterminosity, self.streams.geography
+        )
         self._build_agencies()
         self._build_staff()
         self.pop = Population(capacity=max(1024, self.params.population.initial_users * 4))
         self.log = EventLog(self.pop, self.staff, [a.label for a in self.agency_list], PROFESSIONS)
         self.refresh_relations()
         self.active = self.pop.active_rows()
-        locs = self.rng.integers(0, self.geo.n_localities, self.params.population.initial_users)
+        locs = self.streams.arrivals.integers(0, self.geo.n_localities, self.params.population.initial_users)
         rows = arrivals.create_users(self, locs, np.zeros(locs.size, bool), established=True)
         self.pop.arrived[rows] = -1
         self.log.counters["arrived"] = rows.size
@@ -180,14 +184,15 @@ class PartnershipModel(mesa.Model):
         n, dims = employer.size, self.params.culture.dims
         s = Staff(n, self.n_agencies, len(PROFESSIONS), dims)
         s.set_employers(employer)
-        sector_extra = self.rng.random((len(SECTOR_PROFILE), max(dims - 2, 0)))
+        rng = self.streams.staff
+        sector_extra = rng.random((len(SECTOR_PROFILE), max(dims - 2, 0)))
         for k, a in enumerate(self.agency_list):
             rows = np.flatnonzero(employer == k)
             profile = SECTOR_PROFILE[a.sector]
             names = profile["professions"]
-            prof = self.rng.choice(len(names), rows.size, p=PROFESSION_MIX[a.sector])
+            prof = rng.choice(len(names), rows.size, p=PROFESSION_MIX[a.sector])
             s.profession[rows] = [PROFESSIONS.index(names[p]) for p in prof]
-            s.patch[rows] = a.area if a.area >= 0 else self.rng.integers(0, self.geo.n_areas, rows.size)
+            s.patch[rows] = a.area if a.area >= 0 else rng.integers(0, self.geo.n_areas, rows.size)
             if profile["health"]:
                 s.pay[rows] = 1.0 + self.params.workforce.pay_gap
             else:
@@ -199,7 +204,7 @@ class PartnershipModel(mesa.Model):
         s.frontline[:] = [PROFESSION_NORM[PROFESSIONS[p]][1] for p in s.profession]
         s.contracted[:] = w.hours * (1.0 - self.policy.dedicated_time) * w.casework_share
         self.staff = s
-        self.workforce = Workforce(s, self.params, self.rng, partial(Professional, self))
+        self.workforce = Workforce(s, self.params, self.streams, partial(Professional, self))
         self.workforce.hire(np.arange(n))
 
     def _localities_covered(self, agency: Agency) -> int:
@@ -233,7 +238,7 @@ class PartnershipModel(mesa.Model):
         from sim.mechanisms import community, funding
 
         joint = rows[funding.is_joint(self, rows)]
-        joint = joint[self.rng.permutation(joint.size)]
+        joint = joint[self.streams.funding.permutation(joint.size)]
         funder = self.pop.funder[joint]
         statutory = (funder >= 0) & (funder < self.n_agencies)
         statutory &= self.agency_statutory[np.clip(funder, 0, self.n_agencies - 1)]

@@ -60,7 +60,7 @@ def budget_cut(model: PartnershipModel, shock) -> None:
 
 def reorganisation(model: PartnershipModel, shock) -> None:
     """Redraw part of the health boundaries and disrupt working relationships."""
-    geo, rng, pop, s = model.geo, model.rng, model.pop, model.staff
+    geo, rng, pop, s = model.geo, model.streams.shocks, model.pop, model.staff
     which = rng.random(geo.n_localities) < shock.share
     model.geo = geography.redraw(
         geo.rows,
@@ -96,7 +96,7 @@ def reorganisation(model: PartnershipModel, shock) -> None:
 def staff_turnover(model: PartnershipModel, shock) -> None:
     """A share of professionals leave at once."""
     s = model.staff
-    leavers = np.flatnonzero(s.in_post & (model.rng.random(s.n) < shock.share))
+    leavers = np.flatnonzero(s.in_post & (model.streams.shocks.random(s.n) < shock.share))
     workforce.leave(model, leavers)
     model.log.trace_all(f"{leavers.size} professionals leave", -1)
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mesa import Agent
 
     from sim.config import ModelParams
+    from sim.streams import RandomStreams
 
 
 class Staff:
@@ -99,7 +100,8 @@ class Workforce:
     Args:
         staff: the professionals' arrays, with their employers set.
         params: the model parameters (``trust``, ``culture`` and ``loyalty`` set a newcomer's state).
-        rng: the model's random generator (shared, so that draws keep the model's order).
+        streams: the model's random streams (a newcomer's state from ``hiring``, a pick from
+            ``allocation``).
         recruit: makes the Mesa agent for a post filled by a newcomer, given the post's row.
 
     Attributes:
@@ -109,11 +111,12 @@ class Workforce:
     """
 
     def __init__(
-        self, staff: Staff, params: ModelParams, rng: np.random.Generator, recruit: Callable[[int], Agent]
+        self, staff: Staff, params: ModelParams, streams: RandomStreams, recruit: Callable[[int], Agent]
     ):
         self.staff = staff
         self.params = params
-        self.rng = rng
+        self.hiring = streams.hiring
+        self.allocation = streams.allocation
         self.recruit = recruit
         self.partnership_hours = 0.0
         self.professional_at: list[Agent | None] = [None] * staff.n
@@ -122,7 +125,7 @@ class Workforce:
     # ------------------------------------------------------------------ posts
     def hire(self, rows: np.ndarray) -> None:
         """Fill the posts ``rows`` with new professionals: culture near the norm, fresh relationships."""
-        s, rng, k = self.staff, self.rng, len(rows)
+        s, rng, k = self.staff, self.hiring, len(rows)
         if k == 0:
             return
         t, c, lp = self.params.trust, self.params.culture, self.params.loyalty
@@ -255,7 +258,9 @@ class Workforce:
         """
         s = self.staff
         cum, before, total, last, _ = self._choice_table()
-        k = cum.searchsorted(before[agencies] + self.rng.random(agencies.size) * total[agencies], "right")
+        k = cum.searchsorted(
+            before[agencies] + self.allocation.random(agencies.size) * total[agencies], "right"
+        )
         chosen = np.minimum(k, last[agencies])  # (against rounding at the top of a block)
         if hours > 0 and chosen.size:
             s.free -= np.bincount(chosen, minlength=s.n) * hours

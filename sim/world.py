@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sim.mechanisms.coordination import Ongoing
     from sim.population import Population
     from sim.staff import Staff, Workforce
+    from sim.streams import RandomStreams
 
 
 class AgencyRef(Protocol):
@@ -31,10 +32,10 @@ class AgencyRef(Protocol):
 
 
 class Setting(Protocol):
-    """What every mechanism may read: the week, the random generator and the parameters."""
+    """What every mechanism may read: the week, the random streams and the parameters."""
 
     week: int
-    rng: np.random.Generator
+    streams: RandomStreams
     params: ModelParams
     policy: PolicyConfig
 

@@ -40,7 +40,7 @@ def create_users(
     Returns:
         The rows of the new users.
     """
-    pop, prm, rng = world.pop, world.params.population, world.rng
+    pop, prm, rng = world.pop, world.params.population, world.streams.arrivals
     k = localities.size
     rows = pop.add(k)
     new = slice(pop.n - k, pop.n)  # the same rows, as a slice: quicker to write to
@@ -101,7 +101,7 @@ def _assign_key_workers(world: Caseload, rows: np.ndarray) -> None:
     cell = cells(users, doms)
     agencies = pop.resp.ravel()[cell]
     hours = pop.hours.ravel()[cell]
-    draws = world.rng.random(cell.size)
+    draws = world.streams.allocation.random(cell.size)
     key = np.empty(cell.size, np.int64)
     available = world.workforce.available()
     for a in range(world.n_agencies):
@@ -126,7 +126,7 @@ def _assign_key_workers(world: Caseload, rows: np.ndarray) -> None:
 
 def arrive(world: Caseload) -> None:
     """Draw this week's community referrals and hospital discharge referrals."""
-    prm, rng, n_loc = world.params.population, world.rng, world.geo.n_localities
+    prm, rng, n_loc = world.params.population, world.streams.arrivals, world.geo.n_localities
     # Referrals per locality: community ones first, then hospital ones. Drawn as [locality, source]
     # and read by source, so slot i is locality i % n_loc, from hospital from slot n_loc on.
     counts = rng.poisson((prm.community_referrals, prm.hospital_discharges), (n_loc, 2)).T.ravel()
@@ -141,9 +141,9 @@ def trace_mrs_smith(world: Caseload) -> None:
     """Create Mrs Smith, the traced user: an older woman in hospital after a fall.
 
     She has health, personal care and social needs and modest means, and lives in a locality
-    chosen by the model's random generator.
+    chosen by the arrivals' random stream.
     """
-    loc = np.array([world.rng.integers(world.geo.n_localities)])
+    loc = np.array([world.streams.arrivals.integers(world.geo.n_localities)])
     row = create_users(world, loc, np.array([True]))[0]
     pop = world.pop
     need = np.array([True, True, False, True])

@@ -71,7 +71,7 @@ def priority(world: Casework, agencies: np.ndarray, users: np.ndarray) -> np.nda
     term *= 8.0
     term *= waited < 4
     score += term
-    score += world.rng.random(users.size)
+    score += world.streams.assessment.random(users.size)
     return score
 
 
@@ -164,7 +164,7 @@ def _accept_partner(world: Casework, users: np.ndarray, agencies: np.ndarray, by
     sharing = np.where(pop.alignment[users] > 0, team + (1.0 - team) * records, records)
     weight = world.params.assessment.trust_weight
     p = (trust if weight == 1.0 else trust**weight) * (0.5 + 0.5 * loyalty) * sharing  # (x ** 1 is x)
-    accepted = has & (world.rng.random(users.size) < p)
+    accepted = has & (world.streams.assessment.random(users.size) < p)
     if np.count_nonzero(accepted):
         world.log.trace(users, "partner's assessment accepted", agencies, where=accepted)
     return accepted

@@ -113,7 +113,7 @@ def _partner(world: Casework, resp: np.ndarray, agencies: np.ndarray, in_hospita
     """
     other = resp != agencies[:, None]
     other &= resp >= 0
-    score = world.rng.random(resp.shape)
+    score = world.streams.coordination.random(resp.shape)
     score *= other
     cell = np.arange(0, resp.size, N_DOMAINS) + score.argmax(axis=1)  # the highest-scoring other need
     pick = np.where(other.ravel()[cell], resp.ravel()[cell], -1)  # -1: no other agency on the case
@@ -148,7 +148,7 @@ def coordinate(world: Casework, users: np.ndarray, doms: np.ndarray, agencies: n
     both = world.workforce.key_workers(key, np.concatenate((a, b)))
     i, j = both[: u.size], both[u.size :]
     p = success_probability(world, i, j, u, n_agencies(resp, in_hospital[joint]))
-    success = world.rng.random(u.size) < p
+    success = world.streams.coordination.random(u.size) < p
     fail = ~success
     c = world.params.coordination
     hours = c.hours + c.failure_extra_hours * fail  # a failure means a duplicated visit
@@ -283,7 +283,7 @@ def deliver(world: Delivery) -> None:
     short = demand > cap
     if short.any():
         share = np.where(short, cap / np.where(short, demand, 1.0), 1.0)
-        draw = world.rng.random(users.size + new.size)
+        draw = world.streams.coordination.random(users.size + new.size)
         draw[: users.size] -= share[agencies]
         draw[users.size :] -= share[start_agencies[new]]
         delivered = draw < 0.0
@@ -291,7 +291,9 @@ def deliver(world: Delivery) -> None:
         delivered = np.ones(users.size + new.size, bool)
 
     # Reviews of delivered packages: each with chance review_rate, at most one per user.
-    review = delivered[: users.size] & (world.rng.random(users.size) < world.params.coordination.review_rate)
+    review = delivered[: users.size] & (
+        world.streams.coordination.random(users.size) < world.params.coordination.review_rate
+    )
     review = review.nonzero()[0]
     if review.size:
         reviewed = users[review]

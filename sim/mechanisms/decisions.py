@@ -91,7 +91,7 @@ def review_pool(world: Decisions, a: int) -> None:
     members = np.flatnonzero(world.agency_is_pool_member & (np.arange(world.n_agencies) != a))
     t = float(world.agency_trust[a, members].mean()) if members.size else 0.0
     p = world.params.decisions.withdraw_base * pressure * (1.0 - world.agency_loyalty[a]) * (1.0 - t)
-    if world.rng.random() < p:
+    if world.streams.decisions.random() < p:
         withdraw(world, a, world.params.decisions.withdraw_share)
 
 

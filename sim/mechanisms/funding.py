@@ -67,7 +67,7 @@ def is_joint(world: Caseload, users: np.ndarray) -> np.ndarray:
 
 def fund(world: Delivery) -> None:
     """Decide funding for every need awaiting it."""
-    pop, rng = world.pop, world.rng
+    pop, rng = world.pop, world.streams.funding
     rows = world.active
     # The needs awaiting funding, as flat indices k into [rows, 4 domains]: row k >> 2, domain k & 3.
     k = (pop.stage.take(rows, axis=0) == FUND).ravel().nonzero()[0]
@@ -145,7 +145,7 @@ def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np
         * (1.0 - world.params.defensiveness * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
         * (1.0 - f.over_budget_refusal * np.maximum.outer(pressure, pressure))
     )
-    agree = world.rng.random(users.size) < p[council, pct]
+    agree = world.streams.funding.random(users.size) < p[council, pct]
     dispute = ~agree
     pop.dispute_weeks[users] += dispute  # (each user once)
     n_agree = int(np.count_nonzero(agree))

@@ -57,7 +57,7 @@ def book(world: Meetings) -> None:
             here = (candidates & (s.patch == patch)).nonzero()[0]
             if targeted:
                 problem = s.problem.take(here)
-                noise = world.rng.random(here.size)
+                noise = world.streams.meetings.random(here.size)
                 here = here[np.lexsort((noise, -problem))][: m.targeted_size]
             if here.size:
                 world.meeting_rooms.append(here)

@@ -76,7 +76,7 @@ def met_share(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> np.n
 
 def update(world: Caseload) -> None:
     """Apply this week's well-being, hospital, readmission and leaving outcomes."""
-    pop, o, rng, week = world.pop, world.params.outcomes, world.rng, world.week
+    pop, o, rng, week = world.pop, world.params.outcomes, world.streams.outcomes, world.week
     rows = world.active
     # Whether each user waits on a need (nothing below changes a stage: _hospital reuses this).
     waiting = any_domain(pending(pop.stage.take(rows, axis=0)))
@@ -133,7 +133,7 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     funding or a service).
     """
     pop, o = world.pop, world.params.outcomes
-    rng = world.rng
+    rng = world.streams.outcomes
     # Fit already, or becoming fit this week.
     is_fit = pop.fit.take(patients) | (rng.random(patients.size) < 1.0 / o.stay_weeks)
     pop.fit[patients] = is_fit

@@ -33,7 +33,9 @@ def plan_week(world: Casework) -> None:
     """Fill vacancies, draw sickness and set this week's casework and partnership hours."""
     s, w, pol = world.workforce.staff, world.params.workforce, world.policy
     world.workforce.hire(((s.vacant_until <= world.week) > s.in_post).nonzero()[0])  # due, and not in post
-    s.sick = s.in_post & (world.rng.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale))
+    s.sick = s.in_post & (
+        world.streams.workforce.random(s.n) < w.sickness_base + w.sickness_low_morale * (1 - s.morale)
+    )
     working = s.in_post ^ s.sick  # (only staff in post are sick)
     s.partnership = working * (pol.dedicated_time * w.hours)
     s.free = working * s.contracted
@@ -65,7 +67,7 @@ def update_morale(world: Casework) -> None:
     morale -= np.minimum(w.resentment_morale_loss * s.resentment * relief, 1.0) * morale
     np.minimum(np.maximum(morale, 0.0, out=morale), 1.0, out=morale)  # into [0, 1]
     p_leave = w.turnover_base + w.turnover_low_morale * (1 - morale)
-    leavers = np.flatnonzero(s.in_post & (world.rng.random(s.n) < p_leave))
+    leavers = np.flatnonzero(s.in_post & (world.streams.workforce.random(s.n) < p_leave))
     if leavers.size:
         leave(world, leavers)
 
