@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.population import DECLINED, any_domain, pending
-from sim.registry import COLUMNS, LAST, MEAN, RATIO, READMISSION_WINDOW, SUMMARY, Outcome
+from sim.registry import COLUMNS, LAST, LONG_WAIT_WEEKS, MEAN, RATIO, READMISSION_WINDOW, SUMMARY, Outcome
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -146,6 +146,7 @@ def measure(model: PartnershipModel) -> None:
         "active_users": int(rows.size),
         "mean_wait_weeks": _mean(waits),
         "wait_p90_weeks": _percentile(waits, 90) if waits.size else 0.0,
+        "wait_over_26_share": _mean(waits > LONG_WAIT_WEEKS),
         "assessments_per_user": _mean(pop.assessments.take(referred)),
         "professionals_per_user": _mean(pop.professionals_met.take(referred)),
         "unmet_need": unmet.get("all", 0.0),

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 #: Weeks over which the weekly ``readmission_rate`` column relates readmissions to discharges.
 READMISSION_WINDOW = 13
+# A long wait, as England's figures count one: more than six months (ADASS counts people waiting
+# for a social care assessment who have waited more than six months).
+LONG_WAIT_WEEKS = 26
 
 # How an outcome enters ``summary.json`` (and so ``results.parquet``) from the weekly table.
 MEAN = "mean"  # the mean of its weekly column over the final ``run.summary_weeks`` weeks
@@ -85,6 +88,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             "{:.2f} weeks", group="users"),
     Outcome("wait_p90_weeks", "Wait, 90th percentile", "weeks waited so far (people waiting)", "weeks",
             "lower", "{:.2f} weeks", group="users"),
+    Outcome("wait_over_26_share", "Waited over 26 weeks", "% of people waiting who have waited > 26 weeks",
+            "share", "lower", "{:.1%} of people waiting", group="users"),
     Outcome("assessments_per_user", "Assessments per user", "assessments per referred user", "count",
             "lower", "{:.2f}", group="users"),
     Outcome("professionals_per_user", "Professionals met per user", "professionals per referred user",
@@ -163,6 +168,7 @@ COLUMNS = (
     "active_users",
     "mean_wait_weeks",
     "wait_p90_weeks",
+    "wait_over_26_share",
     "assessments_per_user",
     "professionals_per_user",
     "unmet_need",
