@@ -1,4 +1,4 @@
-"""Print docs/ODD.md's table "What the presets produce": each preset's final-year outcomes, averaged over seeds.
+"""Print the rows of docs/ODD.md's table "What the presets produce" (means over seeds).
 
 Run from the repository root: ``python scripts/preset_table.py`` (about a minute on 2 cores).
 Each preset is composed as the command line composes it (:func:`runner.compose.compose_config`)
