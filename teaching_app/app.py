@@ -1,14 +1,19 @@
-"""The teaching app: partnersim in the browser, on Mesa's SolaraViz.
+"""The teaching app: partnersim in the browser, built with Solara.
 
 A teacher picks a scenario, reads its paragraph, moves the levers, presses play and watches the
-people who use services: a map of the localities with their council and health boundaries and
-the users waiting in each, the professionals' network shaded by trust, live plots of the outcomes
-with shocks marked and, in ``mrs_smith``, Mrs Smith's journey as a timeline.
+people who use services: live plots of the outcomes with shocks, withdrawals and sharp falls of
+trust marked and told in words, a map of the localities with their council and health boundaries
+and the users waiting in each, the professionals' network shaded by trust and, in ``mrs_smith``,
+Mrs Smith's journey as a timeline. Compare mode runs a reference beside the run as set, at the
+same seed; the class page (``?teacher=1``) collects the runs that students submit.
 
-Start it with ``partnersim-app`` (or ``python -m teaching_app.app``); it serves on 127.0.0.1 and prints
-its address. This module is presentation only: it builds the same model from the same presets and
-schema as the command line (:func:`runner.compose.compose_config`), and draws what the model holds
-(:mod:`teaching_app.views`). Each browser session (each tab) gets its own model.
+Start it with ``partnersim-app`` (or ``python -m teaching_app.app``); it serves on 127.0.0.1 and
+prints its address. This module is presentation only: it builds the same model from the same
+presets and schema as the command line (:func:`runner.compose.compose_config`), and draws what
+the model holds (:mod:`teaching_app.views`, :mod:`teaching_app.runs`). Each browser session
+(each tab) gets its own model. The controls are the app's own rather than Mesa's SolaraViz: they
+speak the teacher's language (play speed in weeks per second), keep the scenario on Reset and fit
+a projector's 1280x720.
 """
 
 from __future__ import annotations
@@ -20,38 +25,67 @@ import os
 import socket
 import sys
 import threading
+import time
+import traceback
 import typing
 from pathlib import Path
 from typing import Any
 
 import solara
 import solara.widgets
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 
 from runner.compose import CONFIG_DIR, compose_config
-from runner.palette import GREY
 from sim.agents import SECTOR_PROFILE
 from sim.config import SCENARIOS, ConfigError, PolicyConfig
 from sim.model import PartnershipModel
+from sim.registry import outcome
+from teaching_app import runs
 from teaching_app import views as app_views
+from teaching_app.classroom import CLASSROOM, Submission
+from teaching_app.classroom import table as class_table
 
 DEFAULT_PRESET = "baseline"
 DEFAULT_PORT = 8765
-PLAY_INTERVAL_MS = 200
+LOOPBACK = "127.0.0.1"
 
-# Show each slider's value at all times (Vuetify shows it only while the slider is dragged), as a
-# small label in place of the thumb, so a class can read the levers off the projector.
+#: Play speeds offered, in weeks per second, and the one a tab starts at.
+SPEEDS = (1, 2, 4, 8, 13, 26, 52)
+DEFAULT_SPEED = 4
+#: At most this many redraws a second while playing: faster speeds run more weeks a frame.
+FRAMES_PER_SECOND = 4
+AS_SHIPPED = " as shipped"
+
+# Sized for a projector at 1280x720 and 100% zoom: the controls on one line, the levers in a
+# column that scrolls on its own, the outcome plots beside them above the fold. Slider values
+# are always shown (Vuetify shows them only while dragged) so a class can read them.
 CSS = """
+.partnersim-page { font-size: 14px; }
+.partnersim-brand { font-size: 20px; font-weight: bold; color: #0072B2; }
+.partnersim-week { font-size: 26px; font-weight: bold; min-width: 120px; }
+.partnersim-counts { font-size: 15px; }
+.partnersim-side { width: 330px; min-width: 330px; max-height: calc(100vh - 90px); overflow-y: auto;
+    padding-right: 6px; }
+.partnersim-main { flex: 1; min-width: 0; }
+.partnersim-description { display: block; font-size: 14px; line-height: 1.4; }
+.partnersim-run { display: block; color: #555555; font-size: 13px; }
+.partnersim-shock { display: block; color: #D55E00; font-weight: bold; }
+.partnersim-pending { display: block; color: #D55E00; font-weight: bold; }
+.partnersim-lever { margin-top: 2px; }
+.partnersim-lever .v-input { margin-top: 14px; }
+.partnersim-lever .v-input__slot { margin-bottom: 0; }
+.partnersim-lever .v-messages { min-height: 0; }
+.partnersim-meaning { display: block; color: #444444; font-size: 14px; line-height: 1.25; margin-top: -4px; }
+.partnersim-event, .partnersim-said, .partnersim-hint { display: block; font-size: 15px; }
+.partnersim-class-code { font-size: 40px; font-weight: bold; }
+.partnersim-class-count { font-size: 20px; }
 .v-slider__thumb-label-container { display: block !important; }
 .v-slider--horizontal .v-slider__thumb-label {
-    transform: translate(-50%, -50%) !important; width: auto !important; min-width: 28px;
-    height: 20px !important; padding: 0 5px; border-radius: 10px !important; font-size: 11px;
+    transform: translate(-50%, -50%) !important; width: auto !important; min-width: 30px;
+    height: 22px !important; padding: 0 5px; border-radius: 11px !important; font-size: 13px;
     bottom: auto !important; top: 50% !important; left: 50% !important; margin: 0 !important;
 }
 .v-slider__thumb-label > * { transform: none !important; }
-.partnersim-week { font-size: 28px; font-weight: bold; }
-.partnersim-table { border-collapse: collapse; font-size: 14px; }
+.partnersim-table { border-collapse: collapse; font-size: 15px; }
 .partnersim-table th { text-align: left; border-bottom: 2px solid #999; padding: 4px 10px; }
 .partnersim-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; vertical-align: top; }
 """
@@ -90,67 +124,6 @@ def lever_label(name: str) -> str:
     return name.replace("_", " ")
 
 
-def lever_input(lever: dataclasses.Field, value: Any) -> dict[str, Any]:
-    """The input for one lever, as a SolaraViz parameter spec built from the schema's metadata.
-
-    Booleans are checkboxes, fields with choices are selects and numbers are sliders over their
-    range (integers in steps of 1; floats in hundredths, or in whole units over wide ranges).
-
-    Args:
-        lever: a field of :class:`sim.config.PolicyConfig`.
-        value: the value the input starts at (the preset's).
-
-    Returns:
-        A dict for SolaraViz's ``model_params``.
-    """
-    kind = typing.get_type_hints(PolicyConfig)[lever.name]
-    label = lever_label(lever.name)
-    if kind is bool:
-        return {"type": "Checkbox", "value": bool(value), "label": label}
-    if lever.metadata.get("choices"):
-        return {"type": "Select", "value": value, "values": list(lever.metadata["choices"]), "label": label}
-    lo, hi = lever.metadata["range"]
-    if kind is int:
-        return {
-            "type": "SliderInt",
-            "value": int(value),
-            "min": int(lo),
-            "max": int(hi),
-            "step": 1,
-            "label": label,
-        }
-    step = 1.0 if hi - lo >= 10 else 0.01
-    return {
-        "type": "SliderFloat",
-        "value": float(value),
-        "min": float(lo),
-        "max": float(hi),
-        "step": step,
-        "label": label,
-    }
-
-
-def model_params(model: AppModel) -> dict[str, Any]:
-    """SolaraViz's ``model_params``: the preset (fixed), the seed and every lever at the model's value.
-
-    Args:
-        model: the model the session starts with. Its preset is passed unchanged to every model
-            Reset builds; its configuration gives the inputs' starting values.
-
-    Returns:
-        The dict for SolaraViz.
-    """
-    policy = model.config.policy
-    params: dict[str, Any] = {
-        "preset": model.preset,
-        "lenient_seed": True,
-        "seed": {"type": "InputText", "value": str(model.config.run.seed), "label": "seed"},
-    }
-    for lever in levers():
-        params[lever.name] = lever_input(lever, getattr(policy, lever.name))
-    return params
-
-
 def _override(name: str, value: Any) -> str:
     """A Hydra override for a lever's value as an input gives it."""
     if isinstance(value, bool):
@@ -165,8 +138,8 @@ def _override(name: str, value: Any) -> str:
 class AppModel(PartnershipModel):
     """The model as the app builds it: a preset, the seed and the levers' values, all by keyword.
 
-    SolaraViz rebuilds a model on Reset by calling its class with the inputs' values as keyword
-    arguments. This class composes the preset as the command line does (``compose_config``), with
+    The page rebuilds a model on Reset by calling this class with the inputs' values as keyword
+    arguments. It composes the preset as the command line does (``compose_config``), with
     the given levers and seed as overrides, so every value is validated by the same schema.
 
     Args:
@@ -175,8 +148,8 @@ class AppModel(PartnershipModel):
         lenient_seed: if the seed is not a valid seed, use the preset's and say so in ``notice``
             instead of raising (the app's setting: a typo must not stop a class).
         rng: a seed or generator that replaces ``seed`` (as for ``PartnershipModel``).
-        scenario: Mesa's own ``Scenario`` object, which SolaraViz passes on Reset; not used (the
-            preset is ``preset``).
+        scenario: Mesa's own ``Scenario`` object (as Mesa's SolaraViz would pass on Reset); not
+            used (the preset is ``preset``).
         **policy: lever values by name (fields of :class:`sim.config.PolicyConfig`); None keeps
             the preset's value.
 
@@ -202,27 +175,144 @@ class AppModel(PartnershipModel):
         overrides = [_override(name, value) for name, value in policy.items() if value is not None]
         text = "" if seed is None else str(seed).strip()
         notice = ""
-        try:
-            with _COMPOSING:
-                config = compose_config(overrides + ([f"run.seed={text}"] if text else []), scenario=preset)
-        except ConfigError:
-            if not (text and lenient_seed):
-                raise
-            # Composing again without the seed raises if the fault was elsewhere.
-            with _COMPOSING:
-                config = compose_config(overrides, scenario=preset)
-            notice = (
-                f"The seed {text!r} is not a whole number from 0 to 4294967295: "
-                f"seed {config.run.seed} is used."
+        # The seed is checked before anything converts it (a 5,000-digit seed is refused in words).
+        checked, problem = runs.parse_seed(text) if text else (None, "")
+        if problem and not lenient_seed:
+            raise ConfigError(f"run.seed: {problem}")
+        with _COMPOSING:
+            config = compose_config(
+                overrides + ([f"run.seed={checked}"] if checked is not None else []), scenario=preset
             )
+        if problem:
+            notice = f"{problem} Seed {config.run.seed} is used."
         super().__init__(config, rng=rng)
         self.preset = preset
         self.notice = notice
 
 
-# ------------------------------------------------------------------------------ the page
+# ------------------------------------------------------------------------------ one lesson's state
+class Lesson:
+    """One browser tab's runs: the run as set, the reference it may be compared with, and the levers.
+
+    Plain Python, so that the page's widgets only read it and call its methods. Every tab has its
+    own (the page creates it in a ``use_memo``), so tabs never share a model.
+
+    Args:
+        preset: the scenario preset.
+        levers: lever values that differ from the preset's (from a link), checked already.
+        seed: the seed, or None for the preset's.
+
+    Attributes:
+        preset: the preset of the run on screen.
+        levers: every lever's value as set in the controls (applied by :meth:`reset`).
+        seed_text: the seed as typed.
+        model: the run on screen.
+        reference: the reference run, stepped as far as ``model``, or None when not comparing.
+        reference_preset: the preset the reference runs as shipped.
+        message: what went wrong at the last action, in words, or "".
+    """
+
+    def __init__(self, preset: str = DEFAULT_PRESET, levers: dict | None = None, seed: int | None = None):
+        """Build the run for a preset, with the given levers and seed."""
+        self.lock = threading.RLock()
+        self.reference: AppModel | None = None
+        self.reference_preset = preset
+        self.message = ""
+        self.choose(preset, levers or {}, seed)
+
+    def choose(self, preset: str, levers: dict | None = None, seed: int | None = None) -> None:
+        """Start a preset at week 0 with its own levers (and the seed kept unless one is given)."""
+        shipped = AppModel(preset=preset)
+        self.preset = preset
+        self.levers = {name: getattr(shipped.config.policy, name) for name in runs.lever_fields()}
+        self.levers.update(levers or {})
+        if seed is not None:
+            self.seed_text = str(seed)
+        elif not hasattr(self, "seed_text"):
+            self.seed_text = str(shipped.config.run.seed)
+        self.reference_preset = preset
+        self.model = shipped
+        self.reset()
+
+    def reset(self) -> bool:
+        """Rebuild the run at week 0 with the preset, the levers as set and the seed as typed.
+
+        Returns:
+            Whether it was rebuilt; if not, ``message`` says why and the run on screen is kept.
+        """
+        seed, problem = runs.parse_seed(self.seed_text)
+        if problem:
+            self.message = problem + " The run was not rebuilt: correct the seed and press Reset."
+            return False
+        try:
+            model = AppModel(preset=self.preset, seed=seed, **self.levers)
+        except ConfigError as err:
+            self.message = f"The run was not rebuilt: {err}"
+            return False
+        with self.lock:
+            self.model = model
+            self.message = ""
+            if self.reference is not None:
+                self.reference = AppModel(preset=self.reference_preset, seed=seed)
+        return True
+
+    def set_reference(self, preset: str | None) -> None:
+        """Compare with ``preset`` as shipped at the same seed (caught up to this week), or stop."""
+        with self.lock:
+            if preset is None:
+                self.reference = None
+                return
+            self.reference_preset = preset
+            reference = AppModel(preset=preset, seed=self.model.config.run.seed)
+            for _ in range(self.model.week):
+                reference.step()
+            self.reference = reference
+
+    def step(self, weeks: int = 1) -> None:
+        """Run both runs ``weeks`` weeks on."""
+        with self.lock:
+            for _ in range(weeks):
+                self.model.step()
+                if self.reference is not None:
+                    self.reference.step()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has reached the scenario's last week."""
+        return self.model.week >= self.model.config.run.weeks
+
+    @property
+    def pending(self) -> bool:
+        """Whether the levers or the seed as set differ from the run on screen."""
+        policy = self.model.config.policy
+        moved = any(getattr(policy, name) != value for name, value in self.levers.items())
+        return moved or self.seed_text.strip() != str(self.model.config.run.seed)
+
+    def submission(self, name: str) -> Submission:
+        """The run on screen as a class submission: levers, seed and the last year's outcomes."""
+        m = self.model
+        return Submission(
+            name=name,
+            scenario=self.preset,
+            seed=m.config.run.seed,
+            week=m.week,
+            levers={lever: getattr(m.config.policy, lever) for lever in runs.lever_fields()},
+            outcomes=runs.year_outcomes(m),
+        )
+
+
+def guarded(lesson: Lesson, action: Any) -> None:
+    """Run a page action; whatever goes wrong becomes a message on the page, not a traceback."""
+    try:
+        action()
+    except Exception as err:  # the page must survive anything; the log keeps the traceback
+        traceback.print_exc()
+        lesson.message = f"That did not work ({type(err).__name__}): {str(err)[:300]}"
+
+
+# ------------------------------------------------------------------------------ the page's parts
 @solara.component
-def Chart(spec: dict):
+def Chart(spec: dict, classes: list[str] | None = None):
     """A Vega-Lite chart: the widget behind ``solara.FigureAltair``, given a spec built already.
 
     The widget is made once, with the first spec, and each later spec is set on it directly. As
@@ -239,10 +329,10 @@ def Chart(spec: dict):
 
     solara.use_effect(show, None)
     solara.use_effect(lambda: chart.close, [])
-    return solara.Div(children=[chart])
+    return solara.Div(children=[chart], classes=classes or [])
 
 
-def html_table(header: tuple[str, ...], rows: list[tuple]) -> None:
+def html_table(header: tuple[str, ...], rows: list[tuple], classes: list[str] | None = None) -> None:
     """A plain table (one widget, so it costs little to redraw every week)."""
     head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
     body = "".join(
@@ -251,37 +341,8 @@ def html_table(header: tuple[str, ...], rows: list[tuple]) -> None:
     solara.HTML(
         tag="table",
         unsafe_innerHTML=f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>",
-        classes=["partnersim-table"],
+        classes=["partnersim-table"] + (classes or []),
     )
-
-
-@solara.component
-def ScenarioPanel(model: solara.Reactive[AppModel], preset: solara.Reactive[str]):
-    """The scenario picker, the week, the scenario's paragraph and its shocks."""
-    update_counter.get()
-    m = model.value
-    with solara.Card(margin=0, classes=["partnersim-scenario"]):
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "24px"}):
-            with solara.Div(style={"min-width": "260px"}):
-                solara.Select(label="scenario", value=preset.value, values=presets(), on_value=preset.set)
-            solara.Text(f"Week {m.week}", classes=["partnersim-week"])
-            solara.Text(
-                f"{m.pop.active_rows().size:,} people using services, "
-                f"{int(m.pop.waiting(m.pop.active_rows()).sum()):,} of them waiting",
-                style={"font-size": "16px"},
-            )
-        solara.Text(
-            m.config.scenario.description,
-            classes=["partnersim-description"],
-            style={"display": "block", "font-size": "16px", "line-height": "1.5", "max-width": "1100px"},
-        )
-        if m.notice:
-            solara.Warning(m.notice, classes=["partnersim-notice"])
-        for line in shock_lines(m):
-            solara.Text(
-                line, style={"display": "block", "color": app_views.SHOCK_COLOUR, "font-weight": "bold"}
-            )
-        solara.Text(run_line(m), classes=["partnersim-run"], style={"display": "block", "color": GREY})
 
 
 def shock_lines(model: PartnershipModel) -> list[str]:
@@ -307,95 +368,452 @@ def _shown(value: Any) -> str:
 
 
 def run_line(model: PartnershipModel) -> str:
-    """The values this run was built with: every lever and the seed."""
+    """The values this run was built with: the scenario, every lever and the seed."""
     policy = model.config.policy
     parts = [f"{lever_label(lever.name)} {_shown(getattr(policy, lever.name))}" for lever in levers()]
-    return "This run: " + " · ".join(parts) + f" · seed {model.config.run.seed}"
+    return (
+        f"This run: {model.config.scenario.name} · " + " · ".join(parts) + f" · seed {model.config.run.seed}"
+    )
+
+
+def speed_label(weeks: int) -> str:
+    """A play speed as the page names it."""
+    return f"{weeks} week{'s' if weeks != 1 else ''} per second"
 
 
 @solara.component
-def LeverGuide(model: solara.Reactive[AppModel]):
-    """What each lever means, its range and its value in this run (from the schema's metadata)."""
-    policy = model.value.config.policy
-    rows = []
-    for lever in levers():
-        meta = lever.metadata
-        if meta.get("choices"):
-            span = " or ".join(meta["choices"])
-        elif isinstance(lever.default, bool):
-            span = "on/off"
+def LeverControl(lever: dataclasses.Field, value: Any, on_value: Any):
+    """One lever's input, built from the schema's metadata, with its one-line meaning beneath."""
+    kind = typing.get_type_hints(PolicyConfig)[lever.name]
+    label = lever_label(lever.name)
+    meta = lever.metadata
+    with solara.Div(classes=["partnersim-lever"]):
+        if kind is bool:
+            solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+        elif meta.get("choices"):
+            solara.Select(
+                label=label, value=value, values=list(meta["choices"]), on_value=on_value, dense=True
+            )
+        elif kind is int:
+            lo, hi = meta["range"]
+            solara.SliderInt(
+                label,
+                value=int(value),
+                min=int(lo),
+                max=int(hi),
+                step=1,
+                on_value=on_value,
+                thumb_label="always",
+            )
         else:
-            span = f"{meta['range'][0]:g} to {meta['range'][1]:g}"
-        rows.append((lever_label(lever.name), _shown(getattr(policy, lever.name)), span, meta["doc"]))
-    with solara.Details("What the levers mean"):
-        html_table(("lever", "this run", "range", "meaning"), rows)
-        solara.Text("Move the levers in the sidebar, then press Reset to run with them.")
+            lo, hi = meta["range"]
+            step = 1.0 if hi - lo >= 10 else 0.01
+            solara.SliderFloat(
+                label,
+                value=float(value),
+                min=float(lo),
+                max=float(hi),
+                step=step,
+                on_value=on_value,
+                thumb_label="always",
+            )
+        solara.Text(meta["doc"], classes=["partnersim-meaning"])
 
 
 @solara.component
-def Views(model: solara.Reactive[AppModel]):
-    """The map, the network, the outcome plots and, when a user is traced, her journey."""
-    update_counter.get()
-    m = model.value
+def Controls(
+    lesson: Lesson,
+    tick: solara.Reactive[int],
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[int],
+    preset: solara.Reactive[str],
+):
+    """The bar at the top: scenario, week, Step, play/pause, Reset, speed and how many wait."""
+    tick.value  # noqa: B018  (read, so that the bar redraws each week)
+    m = lesson.model
+
+    def act(action: Any) -> None:
+        guarded(lesson, action)
+        tick.value += 1
+
+    def choose(name: str) -> None:
+        playing.value = False
+        act(lambda: lesson.choose(name))
+        preset.value = lesson.preset
+
+    def reset() -> None:
+        playing.value = False
+        act(lesson.reset)
+
+    with solara.Row(
+        classes=["partnersim-controls"], style={"align-items": "center", "flex-wrap": "wrap", "gap": "10px"}
+    ):
+        solara.Text("partnersim", classes=["partnersim-brand"])
+        with solara.Div(style={"width": "200px"}, classes=["partnersim-scenario"]):
+            solara.Select(
+                label="scenario", value=lesson.preset, values=presets(), on_value=choose, dense=True
+            )
+        solara.Text(f"Week {m.week}", classes=["partnersim-week"])
+        solara.Button("Step", color="primary", on_click=lambda: act(lesson.step), disabled=playing.value)
+        solara.Button(
+            "❚❚ Pause" if playing.value else "▶ Play",
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=lesson.finished and not playing.value,
+        )
+        solara.Button("Reset", color="primary", on_click=reset)
+        with solara.Div(style={"width": "190px"}, classes=["partnersim-speed"]):
+            solara.Select(
+                label="play speed",
+                value=speed_label(speed.value),
+                values=[speed_label(w) for w in SPEEDS],
+                on_value=lambda text: speed.set(int(text.split()[0])),
+                dense=True,
+            )
+        active = m.pop.active_rows()
+        solara.Text(
+            f"{active.size:,} using services, {int(m.pop.waiting(active).sum()):,} waiting",
+            classes=["partnersim-counts"],
+        )
+
+
+@solara.component
+def Levers(lesson: Lesson, tick: solara.Reactive[int]):
+    """The scenario's paragraph, the seed and every lever with its meaning (applied by Reset)."""
+    tick.value  # noqa: B018
+    m = lesson.model
+
+    def setter(name: str) -> Any:
+        def set_value(value: Any) -> None:
+            lesson.levers[name] = value
+            tick.value += 1
+
+        return set_value
+
+    def set_seed(text: str | None) -> None:
+        lesson.seed_text = text or ""
+        _seed, problem = runs.parse_seed(lesson.seed_text)
+        lesson.message = problem
+        tick.value += 1
+
+    solara.Text(m.config.scenario.description, classes=["partnersim-description"])
+    for line in shock_lines(m):
+        solara.Text(line, classes=["partnersim-shock"])
+    solara.Text(run_line(m), classes=["partnersim-run"])
+    if lesson.pending:
+        solara.Text("Levers moved: press Reset to run with them.", classes=["partnersim-pending"])
+    _seed, seed_problem = runs.parse_seed(lesson.seed_text)
+    solara.InputText(
+        "seed", value=lesson.seed_text, on_value=set_seed, error=seed_problem or False, dense=True
+    )
+    for lever in levers():
+        LeverControl(lever, lesson.levers[lever.name], setter(lever.name)).key(
+            f"{lesson.preset}-{lever.name}"
+        )
+
+
+@solara.component
+def Messages(lesson: Lesson, tick: solara.Reactive[int], problems: list[str]):
+    """What went wrong (a bad seed, a bad link), in words, in the page."""
+    tick.value  # noqa: B018
+    for text in problems + ([lesson.model.notice] if lesson.model.notice else []):
+        solara.Warning(text, classes=["partnersim-notice"])
+    if lesson.message:
+        solara.Error(lesson.message, classes=["partnersim-message"])
+
+
+@solara.component
+def Compare(lesson: Lesson, tick: solara.Reactive[int]):
+    """Compare mode: pick a reference run; the difference per outcome in words and numbers."""
+    tick.value  # noqa: B018
+
+    def toggle(on: bool) -> None:
+        guarded(lesson, lambda: lesson.set_reference(lesson.preset if on else None))
+        tick.value += 1
+
+    def pick(text: str) -> None:
+        guarded(lesson, lambda: lesson.set_reference(text.removesuffix(AS_SHIPPED)))
+        tick.value += 1
+
+    with solara.Card(margin=0, classes=["partnersim-compare"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "16px"}):
+            solara.Checkbox(
+                label="compare with a reference run", value=lesson.reference is not None, on_value=toggle
+            )
+            if lesson.reference is not None:
+                with solara.Div(style={"width": "260px"}):
+                    solara.Select(
+                        label="reference",
+                        value=lesson.reference_preset + AS_SHIPPED,
+                        values=[name + AS_SHIPPED for name in presets()],
+                        on_value=pick,
+                        dense=True,
+                    )
+        if lesson.reference is None:
+            solara.Text(
+                "Your run against the scenario as shipped, or another, at the same seed.",
+                classes=["partnersim-hint"],
+            )
+            return
+        m = lesson.model
+        first = max(0, m.week - runs.YEAR) + 1
+        solara.Text(
+            f"Your change (solid lines) against {lesson.reference_preset} as shipped (dashed grey), "
+            f"seed {m.config.run.seed}; weeks {first}-{m.week}:"
+            if m.week
+            else "Step to compare.",
+            classes=["partnersim-hint"],
+        )
+        if m.week:
+            rows = [
+                (r["words"], r["yours"], r["reference"], r["verdict"])
+                for r in runs.differences(m, lesson.reference)
+            ]
+            html_table(
+                ("difference", "your change", "reference", "for users"), rows, ["partnersim-differences"]
+            )
+
+
+@solara.component
+def Plots(lesson: Lesson, tick: solara.Reactive[int]):
+    """The six outcome plots (with the reference overlaid when comparing)."""
+    tick.value  # noqa: B018
+    Chart(app_views.outcomes_chart(lesson.model, lesson.reference), classes=["partnersim-plots"])
+
+
+@solara.component
+def Story(lesson: Lesson, tick: solara.Reactive[int]):
+    """What happened so far, in words: the events marked on the charts."""
+    tick.value  # noqa: B018
+    events = runs.narrative(lesson.model)
+    with solara.Card("What happened", margin=0, classes=["partnersim-narrative"]):
+        if not events:
+            solara.Text("Nothing marked yet: no shock, no partner taking money back, no sharp fall of trust.")
+        for e in events:
+            solara.Text(
+                f"Week {e['week']}: {e['text']}",
+                classes=["partnersim-event", f"partnersim-{e['kind'].replace(' ', '-')}"],
+            )
+
+
+@solara.component
+def Pictures(lesson: Lesson, tick: solara.Reactive[int]):
+    """The map, the network and, when a user is traced, her journey."""
+    tick.value  # noqa: B018
+    m = lesson.model
     row = {"flex-wrap": "wrap", "gap": "12px", "align-items": "flex-start"}
+    with solara.Row(style=row):
+        Chart(app_views.map_chart(m), classes=["partnersim-map"])
+        Chart(app_views.network_chart(m), classes=["partnersim-network"])
     if m.config.scenario.trace_user:
         with solara.Card(margin=0, classes=["partnersim-journey"]), solara.Row(style=row):
             Chart(app_views.journey_chart(m))
-            JourneyList(model)
-    with solara.Row(style=row):
-        with solara.Card(margin=0, classes=["partnersim-map"]):
-            Chart(app_views.map_chart(m))
-        with solara.Card(margin=0, classes=["partnersim-network"]):
-            Chart(app_views.network_chart(m))
-    with solara.Card(margin=0, classes=["partnersim-plots"]):
-        Chart(app_views.outcomes_chart(m))
+            spans = app_views.journey_spans(m.journey)
+            rows = [
+                (s["when"], s["event"], s["need"], s["agency"], s["professional"])
+                for s in reversed(spans.to_dict("records"))
+            ]
+            with solara.Div(style={"max-height": "420px", "overflow-y": "auto"}):
+                html_table(("when", "what happened", "need", "agency", "professional"), rows)
 
 
 @solara.component
-def JourneyList(model: solara.Reactive[AppModel]):
-    """Mrs Smith's events in words, the latest first."""
-    update_counter.get()
-    spans = app_views.journey_spans(model.value.journey)
-    rows = [
-        (span["when"], span["event"], span["agency"], span["professional"])
-        for span in reversed(spans.to_dict("records"))
-    ]
-    with solara.Div(style={"max-height": "280px", "overflow-y": "auto"}):
-        html_table(("when", "what happened", "agency", "professional"), rows)
+def Export(lesson: Lesson, tick: solara.Reactive[int]):
+    """Download the run's weekly table (CSV) and its charts (PNG)."""
+    tick.value  # noqa: B018
+    m = lesson.model
+    stem = f"partnersim-{m.config.scenario.name}-seed{m.config.run.seed}-week{m.week}"
+    with solara.Row(classes=["partnersim-export"], style={"flex-wrap": "wrap"}):
+        solara.FileDownload(
+            lambda: runs.weekly_csv(lesson.model),
+            filename=stem + ".csv",
+            label="weekly table (CSV)",
+            mime_type="text/csv",
+        )
+        solara.FileDownload(
+            lambda: runs.overview_png(lesson.model),
+            filename=stem + ".png",
+            label="charts (PNG)",
+            mime_type="image/png",
+        )
 
 
 @solara.component
-def Session(preset: solara.Reactive[str]):
-    """One scenario in one browser session: its own model, Mesa's controls and the views.
+def SubmitToClass(lesson: Lesson, tick: solara.Reactive[int], code: str):
+    """A student's tab: submit the run on screen (levers and last year's outcomes) to a class."""
+    tick.value  # noqa: B018
+    class_code = solara.use_reactive(code)
+    name = solara.use_reactive("")
+    said = solara.use_reactive("")
 
-    The page rebuilds this component when the scenario changes, so the inputs start again at the
-    new preset's values.
-    """
-    first = solara.use_memo(lambda: AppModel(preset=preset.value, lenient_seed=True), [])
-    model = solara.use_reactive(first)
-    SolaraViz(
-        model,
-        components=[],
-        model_params=model_params(first),
-        name="partnersim",
-        play_interval=PLAY_INTERVAL_MS,
-    )
-    with solara.Column(style={"padding": "12px", "gap": "12px"}):
-        ScenarioPanel(model, preset)
-        Views(model)
-        LeverGuide(model)
+    def submit() -> None:
+        typed = (class_code.value or "").strip().upper()
+        if not (typed.isalnum() and len(typed) <= 12):
+            said.value = "Type the class code shown on the teacher's screen (letters and digits)."
+            return
+        if lesson.model.week < 1:
+            said.value = "Run at least one week before submitting."
+            return
+        problem = CLASSROOM.submit(typed, lesson.submission(name.value or ""))
+        said.value = problem or f"Submitted to class {typed}: week {lesson.model.week}, {lesson.preset}."
+
+    with solara.Card("Submit to the class", margin=0, classes=["partnersim-submit"]):
+        solara.InputText("class code", value=class_code, continuous_update=True, dense=True)
+        solara.InputText("your name", value=name, continuous_update=True, dense=True)
+        solara.Button("Submit this run", color="primary", on_click=submit)
+        if said.value:
+            solara.Text(said.value, classes=["partnersim-said"])
+
+
+@solara.component
+def LessonPage(query: runs.Query):
+    """One tab's lesson: the controls, the levers, the plots, comparison, the story and the pictures."""
+
+    def make() -> Lesson:
+        try:
+            return Lesson(query.scenario or DEFAULT_PRESET, query.levers, query.seed)
+        except ConfigError as err:  # a link's levers that the schema refuses together
+            query.problems.append(f"The link's settings were not used: {err}")
+            return Lesson(query.scenario or DEFAULT_PRESET)
+
+    lesson = solara.use_memo(make, [])
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(DEFAULT_SPEED)
+    preset = solara.use_reactive(lesson.preset)  # the page's class names the scenario shown
+
+    def play(cancel: threading.Event) -> None:
+        # Frames of at most FRAMES_PER_SECOND a second, each running as many weeks as the speed asks.
+        period = max(1.0 / FRAMES_PER_SECOND, 1.0 / speed.value)
+        weeks = max(1, round(speed.value * period))
+        while playing.value and not cancel.is_set():
+            t0 = time.monotonic()
+            left = lesson.model.config.run.weeks - lesson.model.week
+            if left <= 0:
+                playing.value = False
+                break
+            now = min(weeks, left)
+            guarded(lesson, lambda n=now: lesson.step(n))
+            tick.value += 1
+            time.sleep(max(0.0, period - (time.monotonic() - t0)))
+
+    solara.use_thread(play, dependencies=[playing.value, speed.value])
+
+    with solara.Div(classes=["partnersim-page", f"partnersim-{preset.value}"]):
+        Controls(lesson, tick, playing, speed, preset)
+        Messages(lesson, tick, list(query.problems))
+        with solara.Row(style={"align-items": "flex-start", "gap": "12px", "flex-wrap": "nowrap"}):
+            with solara.Column(classes=["partnersim-side"]):
+                Levers(lesson, tick)
+                Export(lesson, tick)
+                SubmitToClass(lesson, tick, query.class_code)
+            with solara.Column(classes=["partnersim-main"]):
+                Plots(lesson, tick)
+                Compare(lesson, tick)
+                Story(lesson, tick)
+                Pictures(lesson, tick)
+
+
+# ------------------------------------------------------------------------------ the class page
+@solara.component
+def ClassPage():
+    """The teacher's class page: the class code, and every run students submitted, live."""
+    code = solara.use_memo(CLASSROOM.open_class, [])
+    count = solara.use_reactive(0)
+    axes = solara.use_reactive(("partnership_hours", "unmet_need"))
+
+    def poll(cancel: threading.Event) -> None:
+        # Sessions cannot push into each other's pages: this page looks twice a second.
+        while not cancel.is_set():
+            n = CLASSROOM.count(code)
+            if n != count.value:
+                count.value = n
+            time.sleep(0.5)
+
+    solara.use_thread(poll, dependencies=[])
+    frame = class_table(CLASSROOM.submissions(code))
+    labels = {outcome(name).label: name for name in runs.COMPARED}
+    with solara.Column(classes=["partnersim-class"], style={"padding": "12px", "gap": "12px"}):
+        solara.Text(f"Class {code}", classes=["partnersim-class-code"])
+        solara.Text(
+            f"Students: open this app with ?class={code} at the end of its address, or type {code} under "
+            "'Submit to the class', and press 'Submit this run'. Runs are kept in this app's memory only, "
+            "until it stops; download them to keep them.",
+            classes=["partnersim-hint"],
+        )
+        solara.Text(
+            f"{count.value} run{'s' if count.value != 1 else ''} submitted",
+            classes=["partnersim-class-count"],
+        )
+        with solara.Row(style={"gap": "16px"}):
+            with solara.Div(style={"width": "280px"}):
+                solara.Select(
+                    label="across",
+                    value=outcome(axes.value[0]).label,
+                    values=list(labels),
+                    on_value=lambda t: axes.set((labels[t], axes.value[1])),
+                    dense=True,
+                )
+            with solara.Div(style={"width": "280px"}):
+                solara.Select(
+                    label="up",
+                    value=outcome(axes.value[1]).label,
+                    values=list(labels),
+                    on_value=lambda t: axes.set((axes.value[0], labels[t])),
+                    dense=True,
+                )
+            solara.FileDownload(
+                lambda: class_table(CLASSROOM.submissions(code)).to_csv(index=False).encode(),
+                filename=f"class-{code}.csv",
+                label="download the class (CSV)",
+                mime_type="text/csv",
+            )
+        Chart(app_views.class_chart(frame, *axes.value), classes=["partnersim-class-scatter"])
+        shown = ["name", "scenario", "seed", "weeks"] + list(runs.COMPARED)
+        rows = (
+            [
+                tuple(
+                    r[c] if c in ("name", "scenario", "seed", "weeks") else runs.shown(c, r[c]) for c in shown
+                )
+                for r in frame.to_dict("records")
+            ]
+            if len(frame)
+            else []
+        )
+        html_table(
+            tuple(["name", "scenario", "seed", "weeks"] + [outcome(n).label for n in runs.COMPARED]),
+            rows,
+            ["partnersim-class-table"],
+        )
+        if len(frame):
+            lever_rows = [
+                (r["name"],) + tuple(_shown(r[lever.name]) for lever in levers())
+                for r in frame.to_dict("records")
+            ]
+            html_table(
+                ("name",) + tuple(lever_label(lever.name) for lever in levers()),
+                lever_rows,
+                ["partnersim-class-levers"],
+            )
 
 
 @solara.component
 def Page():
-    """The app's page. Each browser session renders its own, so sessions never share a model."""
-    preset = solara.use_reactive(DEFAULT_PRESET)
+    """The app's page: a lesson, or with ``?teacher=1`` the class page. Each tab renders its own."""
+    router = solara.use_router()
+    query = solara.use_memo(lambda: runs.parse_query(router.search, presets()), [])
     solara.Title("partnersim")
     solara.Style(CSS)
-    # A new key gives the session fresh state. The wrapper's class changes with it: reacton
-    # (1.11) does not re-render a container whose arguments are unchanged, keys aside.
-    with solara.Div(classes=[f"partnersim-{preset.value}"]):
-        Session(preset).key(f"session-{preset.value}")
+    if query.teacher:
+        ClassPage()
+    else:
+        LessonPage(query)
+
+
+@solara.component
+def Layout(children: list = []):  # noqa: B006  (Solara's signature for a layout)
+    """The page without Solara's app bar: every pixel of a projector's 720 rows is the app's."""
+    return solara.Column(children=children, style={"padding": "8px 12px", "gap": "8px"})
 
 
 # ------------------------------------------------------------------------------ serving
@@ -413,6 +831,25 @@ def _free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+def reach_notice(host: str, port: int) -> str:
+    """The one line said when ``--host`` opens the app beyond this computer, or "" for loopback.
+
+    Args:
+        host: the address the app binds to.
+        port: its port.
+
+    Returns:
+        The line (empty for a loopback address such as 127.0.0.1, ::1 or localhost).
+    """
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return ""
+    who = "every network this computer is on" if host in ("0.0.0.0", "::", "") else f"the network of {host}"
+    return (
+        f"partnersim-app: listening on {host}:{port}: anyone on {who} who can reach this computer "
+        "can open the app and run models on it (there is no password)."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the app (``partnersim-app [--host HOST] [--port PORT] [--open]``) until interrupted.
 
@@ -424,9 +861,13 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(
         prog="partnersim-app",
-        description="Serve partnersim's teaching app (Mesa SolaraViz) in the browser.",
+        description="Serve partnersim's teaching app in the browser.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default=LOOPBACK,
+        help=f"address to serve on (default {LOOPBACK}: this computer only; 0.0.0.0: the class's devices)",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)"
     )
@@ -450,6 +891,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     print(f"partnersim-app: http://{args.host}:{port}/  (Ctrl+C stops it)", flush=True)
+    notice = reach_notice(args.host, port)
+    if notice:
+        print(notice, flush=True)
     command = [
         sys.executable, "-m", "solara", "run", "teaching_app.app",
         "--host", args.host, "--port", str(port), "--production",

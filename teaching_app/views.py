@@ -15,6 +15,7 @@ browser.
 from __future__ import annotations
 
 import math
+import textwrap
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from runner.figure import PANELS
 from runner.palette import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILION
 from sim.agents import PROFESSIONS
 from sim.registry import outcome
+from teaching_app.runs import narrative
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
@@ -37,15 +39,28 @@ WITHDRAWAL_COLOUR = ORANGE
 FONT = "Roboto, Helvetica, Arial, sans-serif"
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 
-# Health agencies in blues, social care in oranges and reds, the community sector in greens, so
-# that the two sides of the partnership read apart at a glance.
+# Health agencies in blues, councils in purples, the community sector in greys, so that the two
+# sides of the partnership read apart at a glance. None of them is a red, orange, yellow or green:
+# those are the trust scale's, on the links between them (TRUST_SCHEME).
 SECTOR_COLOURS = {
     "acute": ["#08306b"],
     "pct": ["#2171b5", "#6baed6", "#9ecae1", "#4292c6", "#c6dbef"],
-    "council": ["#d94801", "#fd8d3c", "#a63603", "#fdae6b", "#f16913"],
-    "voluntary": [GREEN],
-    "community": ["#74c476"],
+    "council": ["#54278f", "#9e9ac8", "#756bb1", "#cbc9e2", "#3f007d"],
+    "voluntary": ["#525252"],
+    "community": ["#969696"],
 }
+TRUST_SCHEME = "redyellowgreen"
+
+#: Smallest text on any chart, pixels (readable from the back of a classroom on a projector).
+TEXT_PX = 14
+
+# The outcome plots: the run as set, and the reference run it is compared with.
+YOURS = "your change"
+
+#: What the journey shows for the need an event concerns when the model's journey does not record
+#: it (its entries hold the week, the event, the agency and the professional, not the need).
+NEED_NOT_RECORDED = "not recorded"
+REFERENCE = "reference"
 
 # (words in an event, kind of event) for the journey's colours; the first match wins.
 EVENT_KINDS = (
@@ -81,7 +96,14 @@ def _spec(chart: alt.TopLevelMixin) -> dict:
     The spec declares Vega-Lite 5, the version Solara's chart widget runs in the browser (the
     charts use nothing newer).
     """
-    spec = chart.configure(font=FONT).configure_view(stroke=None).to_dict(validate=False)
+    spec = (
+        chart.configure(font=FONT)
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=TEXT_PX, titleFontSize=TEXT_PX)
+        .configure_legend(labelFontSize=TEXT_PX, titleFontSize=TEXT_PX)
+        .configure_title(fontSize=TEXT_PX + 2, subtitleFontSize=TEXT_PX)
+        .to_dict(validate=False)
+    )
     spec["$schema"] = VEGA_LITE_SCHEMA
     # Drawn as SVG, so that every mark is an element of the page (and crisp on a projector). The
     # chart's menu offers saving it as an image, not opening it in the online Vega editor.
@@ -214,14 +236,14 @@ def _map_template(rows: int, cols: int, high: int, coterminosity: float, size: i
         ),
         tooltip=tooltip,
     )
-    count = cells.mark_text(fontSize=13, fontWeight="bold").encode(
+    count = cells.mark_text(fontSize=TEXT_PX + 2, fontWeight="bold").encode(
         x=alt.X("mid:Q"),
         y=alt.Y("count_y:Q"),
         text="waiting:Q",
         color=alt.Color("ink:N", scale=None),
         tooltip=tooltip,
     )
-    areas = cells.mark_text(fontSize=8, opacity=0.8).encode(
+    areas = cells.mark_text(fontSize=TEXT_PX, opacity=0.8).encode(
         x=alt.X("mid:Q"),
         y=alt.Y("areas_y:Q"),
         text="areas:N",
@@ -271,7 +293,7 @@ def _map_template(rows: int, cols: int, high: int, coterminosity: float, size: i
 
 # ------------------------------------------------------------------------------------------ network
 def agency_colours(model: PartnershipModel) -> dict[str, str]:
-    """A colour for each agency's label: blues for health, oranges for councils, greens otherwise."""
+    """A colour for each agency's label: blues for health, purples for councils, greys otherwise."""
     seen: dict[str, int] = {}
     out = {}
     for agency in model.agency_list:
@@ -408,7 +430,7 @@ def _network_template(agencies: tuple[str, ...], colours: tuple[str, ...], size:
             color=alt.Color(
                 "trust:Q",
                 title="trust",
-                scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]),
+                scale=alt.Scale(scheme=TRUST_SCHEME, domain=[0, 1]),
                 legend=alt.Legend(orient="bottom", gradientLength=size * 0.45),
             ),
             order=alt.Order("trust:Q"),
@@ -452,43 +474,50 @@ def _network_template(agencies: tuple[str, ...], colours: tuple[str, ...], size:
 
 
 # ------------------------------------------------------------------------------------------ outcomes
+MARK_KINDS = ("shock", "shock to come", "partner withdrew", "trust fell")
+MARK_COLOURS = (SHOCK_COLOUR, "#b0b0b0", WITHDRAWAL_COLOUR, PURPLE)
+MARK_DASHES = ([1, 0], [4, 3], [2, 2], [6, 2])
+
+
 def shock_marks(model: PartnershipModel) -> pd.DataFrame:
-    """The weeks to mark on the plots: dated shocks, due or past, and partners' own withdrawals.
+    """The weeks to mark on the plots: the events of :func:`teaching_app.runs.narrative`.
 
     Args:
         model: the running model.
 
     Returns:
-        Columns ``week``, ``what`` (a label) and ``status`` ("shock", "shock to come" or
-        "partner withdrew").
+        Columns ``week``, ``what`` (the event in words) and ``status`` (one of
+        :data:`MARK_KINDS`: "shock", "shock to come", "partner withdrew", "trust fell").
     """
-    rows: list[tuple[int, str, str]] = []
-    for shock in model.config.scenario.shocks:
-        label = f"{shock.kind.replace('_', ' ')} ({shock.agency}, {shock.share:.0%})"
-        status = "shock" if shock.week in model.shock_weeks else "shock to come"
-        rows.append((int(shock.week), label, status))
-    withdrawals = model.datacollector.model_vars.get("withdrawals", [])
-    weeks = model.datacollector.model_vars.get("week", [])
-    previous = 0
-    for week, total in zip(weeks, withdrawals, strict=False):
-        if total > previous and week not in model.shock_weeks:
-            rows.append((int(week), "a partner took money back from the pool", "partner withdrew"))
-        previous = total
-    return pd.DataFrame(rows, columns=["week", "what", "status"])
+    events = narrative(model)
+    return pd.DataFrame(
+        [(e["week"], e["text"], e["kind"]) for e in events], columns=["week", "what", "status"]
+    )
 
 
-def weekly_table(model: PartnershipModel) -> pd.DataFrame:
-    """The week and the six plotted outcomes of every week so far, from the model's DataCollector."""
+def weekly_table(model: PartnershipModel, run: str = YOURS) -> pd.DataFrame:
+    """The week and the six plotted outcomes of every week so far, labelled with the run's name."""
     data = model.datacollector.model_vars
     columns = ["week"] + [outcome(panel.outcomes[0]).column for panel in PANELS]
-    return pd.DataFrame({name: data.get(name, []) for name in columns})
+    frame = pd.DataFrame({name: data.get(name, []) for name in columns})
+    frame["run"] = run
+    return frame
 
 
-def outcomes_chart(model: PartnershipModel, width: int = 250, height: int = 130) -> dict:
-    """Six small plots of the weekly outcomes, with shocks marked (the panels of ``overview.png``).
+def outcomes_chart(
+    model: PartnershipModel,
+    reference: PartnershipModel | None = None,
+    width: int = 195,
+    height: int = 115,
+) -> dict:
+    """Six plots of the weekly outcomes, with events marked; a reference run overlaid if given.
+
+    Each y axis is titled with its outcome's unit from the outcome registry, the x axis in weeks.
+    The run as set is a coloured line, the reference a dashed grey one.
 
     Args:
         model: the running model.
+        reference: the run it is compared with, stepped as far, or None.
         width: width of one plot, pixels.
         height: height of one plot, pixels.
 
@@ -497,19 +526,21 @@ def outcomes_chart(model: PartnershipModel, width: int = 250, height: int = 130)
     """
     marks = shock_marks(model)
     last_week = model.config.run.weeks if model.week <= model.config.run.weeks else _round_up(model.week, 52)
-    template = _outcomes_template(last_week, len(marks) > 0, width, height)
-    return _with_data(template, weekly=weekly_table(model).round(4), marks=marks)
+    weekly = weekly_table(model)
+    if reference is not None:
+        weekly = pd.concat([weekly, weekly_table(reference, REFERENCE)], ignore_index=True)
+    template = _outcomes_template(last_week, len(marks) > 0, reference is not None, width, height)
+    return _with_data(template, weekly=weekly.round(4), marks=marks)
 
 
 @lru_cache(maxsize=32)
-def _outcomes_template(last_week: int, marked: bool, width: int, height: int) -> dict:
+def _outcomes_template(last_week: int, marked: bool, compared: bool, width: int, height: int) -> dict:
     x = alt.X(
         "week:Q",
         title="week",
         scale=alt.Scale(domain=[0, last_week], nice=False),
         axis=alt.Axis(tickCount=5),
     )
-    statuses = ["shock", "shock to come", "partner withdrew"]
     rules = (
         alt.Chart(alt.NamedData("marks"))
         .mark_rule(strokeWidth=1.5)
@@ -518,13 +549,15 @@ def _outcomes_template(last_week: int, marked: bool, width: int, height: int) ->
             color=alt.Color(
                 "status:N",
                 title="marked",
-                scale=alt.Scale(domain=statuses, range=[SHOCK_COLOUR, "#b0b0b0", WITHDRAWAL_COLOUR]),
+                scale=alt.Scale(domain=list(MARK_KINDS), range=list(MARK_COLOURS)),
                 legend=alt.Legend(orient="bottom"),
             ),
             strokeDash=alt.StrokeDash(
-                "status:N", scale=alt.Scale(domain=statuses, range=[[1, 0], [4, 3], [2, 2]]), legend=None
+                "status:N",
+                scale=alt.Scale(domain=list(MARK_KINDS), range=list(MARK_DASHES)),
+                legend=None,
             ),
-            tooltip=["week:Q", "what:N", "status:N"],
+            tooltip=["week:Q", alt.Tooltip("what:N", title="what happened")],
         )
     )
     panels = []
@@ -532,25 +565,38 @@ def _outcomes_template(last_week: int, marked: bool, width: int, height: int) ->
         # One line a panel (the first outcome's): the plots are small, for a projector.
         title, kind = panel.title, panel.kind
         name, colour, _style = panel.lines[0]
-        column = outcome(name).column
-        axis = alt.Axis(title=None, tickCount=4, format=".0%" if kind == "share" else "")
+        o = outcome(name)
+        unit = o.unit.replace("(people waiting)", "").strip()
+        # The unit on two or three short lines, so that it fits beside a plot 115 pixels high.
+        axis = alt.Axis(
+            title=textwrap.wrap(unit, 17),
+            tickCount=4,
+            format=".1~%" if kind == "share" else "",
+            titleFontWeight="normal",
+        )
         scale = alt.Scale(domain=[0, 1]) if kind == "index" else alt.Scale(zero=True)
-        line = (
-            alt.Chart(alt.NamedData("weekly"))
-            .mark_line(color=colour, strokeWidth=1.8, clip=True)
-            .encode(
-                x=x,
-                y=alt.Y(f"{column}:Q", axis=axis, scale=scale),
-                tooltip=["week:Q", alt.Tooltip(f"{column}:Q", title=title, format=".3f")],
+        base = alt.Chart(alt.NamedData("weekly"))
+        y = alt.Y(f"{o.column}:Q", axis=axis, scale=scale)
+        tooltip = ["run:N", "week:Q", alt.Tooltip(f"{o.column}:Q", title=title, format=".3f")]
+        layers = []
+        if compared:
+            layers.append(
+                base.transform_filter(alt.datum.run == REFERENCE)
+                .mark_line(color=GREY, strokeWidth=1.8, strokeDash=[5, 3], clip=True)
+                .encode(x=x, y=y, tooltip=tooltip)
             )
+        layers.append(
+            base.transform_filter(alt.datum.run == YOURS)
+            .mark_line(color=colour, strokeWidth=2.2, clip=True)
+            .encode(x=x, y=y, tooltip=tooltip)
         )
-        layers = [line, rules] if marked else [line]
+        if marked:
+            layers.append(rules)
         panels.append(
-            alt.layer(*layers).properties(
-                width=width, height=height, title=alt.Title(title, anchor="start", fontSize=12)
-            )
+            alt.layer(*layers).properties(width=width, height=height, title=alt.Title(title, anchor="start"))
         )
-    return _spec(alt.concat(*panels, columns=3).properties(description="outcome plots"))
+    description = "outcome plots" + (" compared with a reference run" if compared else "")
+    return _spec(alt.concat(*panels, columns=3, spacing=18).properties(description=description))
 
 
 # ------------------------------------------------------------------------------------------ journey
@@ -571,7 +617,9 @@ def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
 
     Returns:
         Columns ``start, end`` (weeks, inclusive), ``event``, ``agency``, ``professional``,
-        ``kind`` and ``when`` ("week 4" or "weeks 4-8"), in the order they happened.
+        ``need`` (the need the event concerns, :data:`NEED_NOT_RECORDED` where the model's journey
+        does not say), ``kind`` and ``when`` ("week 4" or "weeks 4-8"), in the order they
+        happened.
     """
     spans: list[dict[str, Any]] = []
     for entry in journey:
@@ -579,7 +627,8 @@ def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
         if (
             last is not None
             and last["event"] == entry["event"]
-            and last["agency"] == entry["agency"]
+            and last["agency"] == (entry["agency"] or "all agencies")
+            and last["need"] == (entry.get("need") or NEED_NOT_RECORDED)
             and entry["week"] - last["end"] <= 1
         ):
             last["end"] = entry["week"]
@@ -591,9 +640,10 @@ def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
                 "event": entry["event"],
                 "agency": entry["agency"] or "all agencies",
                 "professional": entry["professional"],
+                "need": entry.get("need") or NEED_NOT_RECORDED,
             }
         )
-    frame = pd.DataFrame(spans, columns=["start", "end", "event", "agency", "professional"])
+    frame = pd.DataFrame(spans, columns=["start", "end", "event", "agency", "professional", "need"])
     frame["kind"] = [event_kind(e) for e in frame["event"]]
     frame["when"] = [
         f"week {a}" if a == b else f"weeks {a}-{b}" for a, b in zip(frame["start"], frame["end"], strict=True)
@@ -601,18 +651,21 @@ def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def journey_chart(model: PartnershipModel, width: int = 640, latest: int = 24) -> dict:
+def journey_chart(model: PartnershipModel, width: int = 560, latest: int | None = None) -> dict:
     """Mrs Smith's journey as a timeline: one row per event (or run of events), read top down.
 
     Args:
         model: the running model (with a traced user).
         width: width of the time axis, pixels.
-        latest: most rows shown (the latest ones).
+        latest: most rows shown (the latest ones); None shows every event.
 
     Returns:
         The Vega-Lite spec.
     """
-    spans = journey_spans(model.journey).tail(latest).reset_index(drop=True)
+    spans = journey_spans(model.journey)
+    if latest is not None:
+        spans = spans.tail(latest)
+    spans = spans.reset_index(drop=True)
     spans["stop"] = spans["end"] + 1
     spans["label"] = spans["when"] + ": " + spans["event"]
     twice = spans["label"].duplicated(keep=False)
@@ -631,16 +684,14 @@ def _journey_template(labels: tuple[str, ...], last_week: int, width: int) -> di
         .encode(
             x=alt.X("start:Q", title="week", scale=alt.Scale(domain=[0, last_week], nice=False)),
             x2="stop:Q",
-            y=alt.Y(
-                "label:N", title=None, sort=list(labels), axis=alt.Axis(labelLimit=360, labelFontSize=12)
-            ),
+            y=alt.Y("label:N", title=None, sort=list(labels), axis=alt.Axis(labelLimit=420)),
             color=alt.Color(
                 "kind:N",
                 title="what happened",
                 scale=alt.Scale(domain=kinds, range=[EVENT_COLOURS[k] for k in kinds]),
                 legend=alt.Legend(orient="bottom"),
             ),
-            tooltip=["when:N", "event:N", "agency:N", "professional:N"],
+            tooltip=["when:N", "event:N", "agency:N", "professional:N", "need:N"],
         )
         .properties(
             width=width,
@@ -652,5 +703,60 @@ def _journey_template(labels: tuple[str, ...], last_week: int, width: int) -> di
             ),
             description="journey timeline",
         )
+    )
+    return _spec(chart)
+
+
+# ------------------------------------------------------------------------------------------ class
+def class_chart(frame: pd.DataFrame, x: str, y: str, width: int = 560, height: int = 360) -> dict:
+    """The runs a class submitted, one dot each: outcome ``x`` across, outcome ``y`` up.
+
+    Args:
+        frame: :func:`teaching_app.classroom.table` of the submissions (may be empty).
+        x: the outcome across (a column of ``frame``; its unit from the registry titles the axis).
+        y: the outcome up.
+        width: width, pixels.
+        height: height, pixels.
+
+    Returns:
+        The Vega-Lite spec.
+    """
+    columns = ["name", "scenario", x, y]
+    data = frame[columns] if len(frame) else pd.DataFrame(columns=columns)
+    data = data.rename(columns={x: "x", y: "y"})
+    return _with_data(_class_template(x, y, width, height), runs=data.astype({"x": float, "y": float}))
+
+
+@lru_cache(maxsize=64)
+def _class_template(x: str, y: str, width: int, height: int) -> dict:
+    ox, oy = outcome(x), outcome(y)
+
+    def axis(o) -> alt.Axis:
+        return alt.Axis(
+            title=f"{o.label}: {o.unit}", format=".0%" if o.kind == "share" else "", titleLimit=width
+        )
+
+    base = alt.Chart(alt.NamedData("runs")).encode(
+        x=alt.X("x:Q", axis=axis(ox), scale=alt.Scale(zero=False)),
+        y=alt.Y("y:Q", axis=axis(oy), scale=alt.Scale(zero=False)),
+        tooltip=[
+            "name:N",
+            "scenario:N",
+            alt.Tooltip("x:Q", title=ox.label),
+            alt.Tooltip("y:Q", title=oy.label),
+        ],
+    )
+    dots = base.mark_circle(size=140, color=BLUE, opacity=0.85)
+    names = base.mark_text(align="left", dx=9, fontSize=TEXT_PX).encode(text="name:N")
+    better = [f"{o.label} is better {o.better}" for o in (ox, oy) if o.better]
+    chart = alt.layer(dots, names).properties(
+        width=width,
+        height=height,
+        title=alt.Title(
+            "The class's runs (last year run of each)",
+            subtitle="; ".join(better) or " ",
+            anchor="start",
+        ),
+        description="class scatter",
     )
     return _spec(chart)
