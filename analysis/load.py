@@ -2,8 +2,10 @@
 
 :func:`load` accepts a sweep folder (``multirun/NAME``; collected first if it has no
 ``results.parquet``), a folder holding ``results.parquet`` (and, optionally,
-``timeseries.parquet``), or the path of a ``results.parquet``. Every problem with the input is
-an :class:`~analysis.errors.AnalysisError` with a one-line message.
+``timeseries.parquet``), or the path of a ``results.parquet``. A sweep folder is collected again
+when its tables are not a whole collect (``collected.json`` does not name both by checksum) or
+its job folders changed since; results from more than one code fingerprint are refused. Every
+problem with the input is an :class:`~analysis.errors.AnalysisError` with a one-line message.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.collect import CollectError, collect, write
+from analysis.collect import COLLECTED, CollectError, collect, folder_state, read_collected, write
 from analysis.design import Experiment, check_results, experiment_header
 from analysis.errors import AnalysisError
 from runner.files import MANIFEST, RESULTS, SUMMARY
@@ -117,6 +119,19 @@ def load(path: str | Path, *, collect_missing: bool = True) -> Sweep:
     failed: list[str] = []
     notes: list[str] = []
     total = 0
+    has_jobs = (folder / MANIFEST).is_file() or any(folder.glob("*/.hydra/overrides.yaml"))
+    if results_path.is_file() and has_jobs and results_path == folder / RESULTS:
+        record = read_collected(folder)
+        why = ""
+        if record is None:
+            why = f"{RESULTS} and {TIMESERIES} are not one whole collect (no valid {COLLECTED})"
+        elif record.get("state") != folder_state(folder):
+            why = f"the job folders changed since {RESULTS} was written"
+        if why and collect_missing:
+            notes.append(f"Collected again: {why}.")
+            results_path.unlink()
+        elif why:
+            raise AnalysisError(f"{folder}: {why}: run partnersim-collect {folder} again")
     if results_path.is_file():
         results = _read_parquet(results_path)
         ts_path = folder / TIMESERIES
@@ -135,6 +150,7 @@ def load(path: str | Path, *, collect_missing: bool = True) -> Sweep:
     else:
         raise AnalysisError(f"{folder}: no {RESULTS} (run partnersim-collect {folder} first)")
     check_results(results, str(results_path))
+    _check_code(results, notes)
     if not failed:
         failed = _failed_jobs(folder)
     manifest = folder / MANIFEST
@@ -144,15 +160,45 @@ def load(path: str | Path, *, collect_missing: bool = True) -> Sweep:
         except (OSError, ValueError, TypeError):
             total = 0
     total = total or len(results)
-    finished = len(list(folder.glob("*/summary.json")))
-    if finished > len(results):
-        notes.append(
-            f"{finished - len(results)} finished runs are not in {RESULTS} yet: "
-            f"run `partnersim-collect {folder}` again to include them."
-        )
+    record = read_collected(folder) if has_jobs else None
+    if record is not None:
+        left = [*record.get("damaged", []), *record.get("unused", [])]
+        if left:
+            notes.append(
+                f"{len(left)} finished jobs are not used (damaged, outside the design or duplicates): "
+                f"`partnersim-collect {folder}` lists them."
+            )
+    else:
+        finished = len(list(folder.glob("*/summary.json")))
+        if finished > len(results):
+            notes.append(
+                f"{finished - len(results)} finished runs are not in {RESULTS} yet: "
+                f"run `partnersim-collect {folder}` again to include them."
+            )
     if len(results) < total:
         notes.append(f"Only {len(results)} of the sweep's {total} runs finished; the report covers those.")
     return Sweep(folder, results, timeseries, experiment_of(folder, results), total, failed, notes)
+
+
+def _check_code(results: pd.DataFrame, notes: list[str]) -> None:
+    """Refuse results of more than one code fingerprint; note results of code not installed now."""
+    if "fingerprint" not in results.columns or results["fingerprint"].isna().all():
+        notes.append("The results record no code fingerprint (collected by an older partnersim).")
+        return
+    counts = results["fingerprint"].astype(str).value_counts()
+    if len(counts) > 1:
+        shown = ", ".join(f"{fp} ({n} runs)" for fp, n in counts.items())
+        raise AnalysisError(
+            f"the runs come from {len(counts)} code fingerprints ({shown}): "
+            "run the sweep's command again to bring every job to one"
+        )
+    from runner.provenance import fingerprint
+
+    if counts.index[0] != fingerprint():
+        notes.append(
+            f"These runs were computed by code fingerprint {counts.index[0]}; the installed code is "
+            f"{fingerprint()}: run the sweep's command again for results of the installed code."
+        )
 
 
 def _failed_jobs(folder: Path) -> list[str]:

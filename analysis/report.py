@@ -369,6 +369,9 @@ def _header_blocks(sweep: Sweep, table: pd.DataFrame, facs: list[Factor]) -> lis
     version = ""
     if "version" in sweep.results.columns and sweep.results["version"].notna().any():
         version = f", partnersim {sweep.results['version'].dropna().iloc[0]}"
+    if "fingerprint" in sweep.results.columns and sweep.results["fingerprint"].notna().any():
+        # load() refuses mixed fingerprints: every run of the report comes from this code.
+        version += f", code fingerprint {sweep.results['fingerprint'].dropna().iloc[0]}"
     blocks: list[Block] = [
         Heading(1, title),
         Para(f"From `{sweep.folder}` ({len(sweep.results)} runs{version}). Made by `partnersim-report`."),

@@ -31,7 +31,14 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from runner.compose import CONFIG_DIR, explain, register_configs, resolve
+from runner.compose import (
+    CONFIG_DIR,
+    check_overrides,
+    command_line_overrides,
+    explain,
+    register_configs,
+    resolve,
+)
 from runner.files import ERROR
 from runner.plugins import register_plugins
 from sim.config import Config, ConfigError
@@ -166,6 +173,27 @@ def _run(cfg: Config) -> tuple[Any, dict]:
             raise
 
 
+def _identity(cfg: Config, hc: Any, sweeping: bool) -> dict:
+    """What summary.json records to identify the run: config hash, code fingerprint, git, command."""
+    from runner import provenance, sweep
+    from sim.config import to_dict
+
+    command = provenance.command_line()
+    if sweeping:  # a worker's argv may be a scheduler's: the sweep's command is in its manifest
+        manifest = sweep.read_manifest(Path(hc.sweep.dir)) or {}
+        command = str(manifest.get("command") or command)
+    ident = provenance.identity()
+    return {
+        "config_hash": sweep.config_hash(to_dict(cfg)),
+        "fingerprint": ident["fingerprint"],
+        "code_hash": ident["code_hash"],
+        "libraries": ident["libraries"],
+        "git": ident["git"],
+        "command": command,
+        "overrides": list(hc.overrides.task),
+    }
+
+
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def app(composed: DictConfig) -> dict | None:
     """Validate, run and write one job; return its outcomes (None when the config is bad).
@@ -175,7 +203,6 @@ def app(composed: DictConfig) -> dict | None:
     """
     from runner import sweep
     from runner.outputs import write_run
-    from sim import __version__
     from sim.config import to_dict
 
     hc = HydraConfig.get()
@@ -183,14 +210,20 @@ def app(composed: DictConfig) -> dict | None:
     sweeping = hc.mode == RunMode.MULTIRUN
     overrides = list(hc.overrides.task)
     try:
+        if not sweeping:  # a sweep's jobs were all checked by its sweeper before any ran
+            check_overrides(overrides)
         cfg = resolve(composed)
         if sweeping:
-            done = sweep.completed(folder, to_dict(cfg), __version__)
+            done, why = sweep.resume_state(folder, to_dict(cfg))
             if done is not None:
                 print(f"\t#{hc.job.num} already complete, skipped: {_where(folder)}", flush=True)
                 return done["outcomes"]
+            if why:
+                print(f"\t#{hc.job.num} runs again: {why}", flush=True)
             (folder / ERROR).unlink(missing_ok=True)
         table, summary = _run(cfg)
+        summary.update(_identity(cfg, hc, sweeping))
+        write_run(folder, table, summary, figure=cfg.run.figure)
     except ConfigError as err:
         if sweeping:
             sweep.record_failure(folder, err, overrides)
@@ -213,8 +246,6 @@ def app(composed: DictConfig) -> dict | None:
         print(f"error in {where}: {type(err).__name__}: {err}", file=sys.stderr)
         _failures.append(str(err))
         return None
-    summary["config_hash"] = sweep.config_hash(to_dict(cfg))
-    write_run(folder, table, summary, figure=cfg.run.figure)
     if not sweeping:
         print(format_summary(summary, folder), flush=True)
     else:
@@ -223,6 +254,18 @@ def app(composed: DictConfig) -> dict | None:
         if line:
             print(f"[sweep] {line}", file=sys.stderr, flush=True)
     return summary["outcomes"]
+
+
+def _yaml_line(err: Exception) -> str:
+    """A YAML file's syntax error in one line: the file, where, and what the parser expected."""
+    import yaml
+
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f"{mark.name}, line {mark.line + 1}, column {mark.column + 1}" if mark else "a YAML file"
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    if isinstance(err, yaml.MarkedYAMLError) and err.context:
+        problem = f"{err.context}: {problem}"
+    return f"{where}: malformed YAML ({problem}); fix the file and run again"
 
 
 def main() -> None:
@@ -234,6 +277,15 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_CONFIG)
+    import yaml
+
+    try:
+        # Before Hydra: it would make the run folder (outside outputs/ for scenario.name=../x)
+        # or raise a bare ValueError (a 5,000-digit number) before the application can check.
+        check_overrides(command_line_overrides(sys.argv[1:]))
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
     register_configs()
     register_plugins()
     _failures.clear()
@@ -242,6 +294,9 @@ def main() -> None:
             app()
     except (HydraException, OmegaConfBaseException) as err:
         print(f"error: {explain(err, sys.argv[1:])}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    except yaml.YAMLError as err:
+        print(f"error: {_yaml_line(err)}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

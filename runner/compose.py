@@ -62,6 +62,97 @@ def resolve(composed: DictConfig) -> Config:
     return experiment.apply(to_config(data))
 
 
+# ------------------------------------------------------------------------------ the command line
+# Hydra's flags that take a value: the word after them is not an override.
+_FLAGS_WITH_VALUE = {
+    "--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--cfg", "-c",
+    "--package", "-p", "--info", "-i", "--experimental-rerun",
+}  # fmt: skip
+# Integers longer than this are refused before Hydra's parser sees them (Python's own limit for
+# converting text to int is 4,300 digits, past which Hydra's parser raises a bare ValueError).
+_MAX_DIGITS = 30
+
+
+def command_line_overrides(argv: Sequence[str]) -> list[str]:
+    """The overrides of a ``partnersim`` command line: its words that are not Hydra's flags."""
+    out, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _FLAGS_WITH_VALUE
+        elif "=" in word:
+            out.append(word)
+    return out
+
+
+def schema_field(key: str) -> dataclasses.Field | None:
+    """The schema's field for a dotted key (``policy.no_detriment``), or None if there is none."""
+    cls: type | None = Config
+    found = None
+    for part in key.split("."):
+        fields = {f.name: f for f in dataclasses.fields(cls)} if cls and dataclasses.is_dataclass(cls) else {}
+        found = fields.get(part)
+        if found is None:
+            return None
+        default = found.default_factory() if found.default is dataclasses.MISSING else found.default  # type: ignore[misc]
+        cls = type(default) if dataclasses.is_dataclass(default) else None
+    return found
+
+
+def _values(value: str) -> list[str]:
+    """The values of an override's text: a sweep ``a,b`` gives each (brackets and quotes kept whole)."""
+    if value.startswith(("[", "{", "'", '"')) or "(" in value:
+        return [value]
+    return value.split(",")
+
+
+def check_overrides(overrides: Sequence[str]) -> None:
+    """Refuse, with one line, what Hydra would accept or mangle silently on the command line.
+
+    - the same key twice (Hydra keeps the last without a word);
+    - a value other than ``true`` or ``false`` for a yes/no setting (OmegaConf takes ``2`` or
+      ``yes`` as true);
+    - a number too long to be a value (a 5,000-digit seed makes Hydra's parser raise);
+    - ``scenario.name`` that is not a plain name (it is a folder of ``outputs/``).
+
+    Args:
+        overrides: the command line's ``key=value`` words (sweeps ``key=a,b`` included).
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed.
+    """
+    import re
+
+    seen: dict[str, str] = {}
+    for arg in overrides:
+        key, _, value = arg.partition("=")
+        key = key.lstrip("+~")
+        if key in seen:
+            raise ConfigError(f"{key} is given twice ({seen[key]} and {arg}): give each key once")
+        seen[key] = arg
+        f = schema_field(key)
+        for one in _values(value):
+            text = one.strip()
+            if re.fullmatch(r"[+-]?\d+", text) and len(text.lstrip("+-")) > _MAX_DIGITS:
+                lo, hi = f.metadata.get("range", (None, None)) if f is not None else (None, None)
+                allowed = f"allowed {lo}..{hi}" if lo is not None and hi is not None else "too large"
+                shown = f"{text[:12]}...({len(text.lstrip('+-'))} digits)"
+                raise ConfigError(f"{key}={shown} is out of range: {allowed}")
+            if (
+                f is not None
+                and isinstance(f.default, bool)
+                and "(" not in value
+                and text.lower() not in ("true", "false")
+            ):
+                raise ConfigError(f"{key}={text} must be true or false")
+            if key == "scenario.name" and not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", text.strip("'\"")):
+                raise ConfigError(
+                    f"scenario.name={text} must be a plain name: "
+                    "letters, digits, '_', '-' and '.', not a path"
+                )
+
+
 # ------------------------------------------------------------------------------ explaining errors
 def _offending(err: BaseException, overrides: Sequence[str]) -> str | None:
     """The override a Hydra error is about: the one whose text or quoted key the message names."""

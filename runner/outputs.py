@@ -11,11 +11,14 @@ A run folder holds:
 
 Each file is written under a temporary name in the same folder and then renamed over its final
 name (``os.replace``), so a reader never sees a half-written file and an interrupted run leaves
-no truncated output.
+no truncated output. ``summary.json`` is written last and records the SHA-256 of every table
+written before it (``outputs``), so a summary means the run is whole, and :func:`verify_run` can
+tell a run whose files were truncated, deleted or replaced since.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -102,10 +105,9 @@ def write_run(
     def put(name: str, write: Callable[[Path], None]) -> None:
         written[name] = atomic_write(folder / name, write)
 
+    # The summary goes last: a run folder with a summary.json holds every other output.
+    (folder / SUMMARY).unlink(missing_ok=True)
     put(TIMESERIES, lambda tmp: table.to_parquet(tmp, index=False))
-    summary_out = _plain({k: v for k, v in summary.items() if k != "journey"})
-    text = json.dumps(summary_out, indent=2, allow_nan=False) + "\n"
-    put(SUMMARY, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     put(TRUST_MATRIX, lambda tmp: trust_frame(summary).to_csv(tmp))
     journey = summary.get("journey") or []
     if journey:
@@ -117,4 +119,66 @@ def write_run(
         from runner.figure import save_overview
 
         put(OVERVIEW, lambda tmp: save_overview(table, summary, tmp))
+    checksums = {name: file_sha256(path) for name, path in written.items() if name in CHECKED}
+    summary_out = _plain({**{k: v for k, v in summary.items() if k != "journey"}, "outputs": checksums})
+    text = json.dumps(summary_out, indent=2, allow_nan=False) + "\n"
+    put(SUMMARY, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return written
+
+
+# The files whose checksums summary.json records: the results (not the figure, which is drawn).
+CHECKED = (TIMESERIES, TRUST_MATRIX, JOURNEY)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_summary(folder: Path) -> dict:
+    """A run folder's summary.json, checked to be a summary.
+
+    Raises:
+        ValueError: one line, if it is missing, not JSON, or not a summary (e.g. ``[]``).
+    """
+    path = Path(folder) / SUMMARY
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ValueError(f"no {SUMMARY}") from err
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{SUMMARY} is not valid JSON ({type(err).__name__})") from err
+    if not isinstance(data, dict) or not isinstance(data.get("outcomes"), dict):
+        raise ValueError(f"{SUMMARY} is not a run's summary (it holds {type(data).__name__})")
+    return data
+
+
+def verify_run(folder: Path) -> dict:
+    """A run folder's summary, once every output it records is checked to be there, unchanged.
+
+    Args:
+        folder: a run folder (or a sweep job's folder).
+
+    Returns:
+        The summary.
+
+    Raises:
+        ValueError: one line saying what is wrong: no or a bad summary, a missing table, or a
+            table whose content differs from what was written (truncated, replaced).
+    """
+    folder = Path(folder)
+    summary = read_summary(folder)
+    recorded = summary.get("outputs")
+    if not isinstance(recorded, dict) or TIMESERIES not in recorded:
+        raise ValueError(f"{SUMMARY} records no checksums (written by an older partnersim)")
+    for name, digest in recorded.items():
+        path = folder / name
+        if not path.is_file():
+            raise ValueError(f"{name} is missing")
+        if file_sha256(path) != digest:
+            raise ValueError(f"{name} differs from what the run wrote (truncated or replaced)")
+    return summary

@@ -1,13 +1,19 @@
-"""Sweeps: the manifest of a sweep's jobs, resuming, failure records and progress.
+"""Sweeps: the design and manifest of a sweep, resuming, failure records and progress.
 
-Once every job of ``partnersim -m`` is checked, partnersim's sweeper
-(hydra_plugins/partnersim_sweeper) writes ``sweep.json`` into the sweep folder
-(:func:`write_manifest`): every job's overrides, the total and the start time (with another
-sweeper, :class:`SweepCallback` writes it as the sweep starts). Each job then:
+Once every job of ``partnersim -m`` is checked (composed and fully validated), partnersim's
+sweeper (hydra_plugins/partnersim_sweeper) writes ``sweep.json`` into the sweep folder
+(:func:`write_manifest`): every job's overrides and the hash of its validated configuration
+(:func:`config_hash`: the job's identity; ``0`` and ``0.0`` are one job), the design (the set of
+those hashes), the command line, the code's fingerprint, the total and the start time (with
+another sweeper, :class:`SweepCallback` writes it as the sweep starts, without the hashes). A
+sweep folder holds one design: a rerun with another one stops before anything runs
+(:func:`merge_design`), unless ``hydra.sweeper.extend=true`` adds its jobs to the design. Each job
+then:
 
-- skips itself if its folder already holds a ``summary.json`` of the same configuration and
-  package version (:func:`completed`), so re-running an interrupted sweep loses only the jobs that
-  had not finished;
+- skips itself only if its folder already holds a whole run (every file the summary records,
+  unchanged) of the same configuration hash and code fingerprint
+  (:func:`runner.provenance.fingerprint`; :func:`resume_state`); otherwise it runs again, so a
+  change to the model's code or to a library reruns every job;
 - records an exception in ``error.json`` (:func:`record_failure`) instead of stopping the sweep;
 - prints how many jobs are done out of how many, and an estimate of the time left
   (:func:`progress_line`).
@@ -47,9 +53,23 @@ def _design_runs(design: str, n: int, levers: Any) -> str:
 OmegaConf.register_new_resolver("design_runs", _design_runs, replace=True)
 
 
+# Run settings that change how a run is shown, never its numbers: not part of a job's identity.
+NOT_IDENTITY = ("progress", "figure")
+
+
+class ManifestError(ValueError):
+    """A sweep folder's ``sweep.json`` cannot be read, or does not hold this sweep's design."""
+
+
 def config_hash(config: dict) -> str:
-    """A stable fingerprint of a resolved configuration (as plain dicts)."""
-    text = json.dumps(config, sort_keys=True, default=str)
+    """A job's identity: a hash of its validated configuration, in canonical form.
+
+    ``config`` is :func:`sim.config.to_dict` of a validated Config, so every value has its
+    schema's type (``0`` and ``0.0`` of a float lever hash alike) and the seed is the one the run
+    uses; the run settings that do not change results (:data:`NOT_IDENTITY`) are left out.
+    """
+    run = {k: v for k, v in (config.get("run") or {}).items() if k not in NOT_IDENTITY}
+    text = json.dumps({**config, "run": run}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -121,12 +141,30 @@ def _atomic_json(path: Path, data: Any) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str)))
 
 
-def read_manifest(sweep_dir: Path) -> dict | None:
-    """The sweep's manifest, or None if there is none."""
+def read_manifest(sweep_dir: Path, strict: bool = False) -> dict | None:
+    """The sweep's manifest, or None if there is none.
+
+    Args:
+        sweep_dir: the sweep folder.
+        strict: raise for a damaged manifest, instead of taking it as absent.
+
+    Raises:
+        ManifestError: when ``strict``, for a manifest that is not the JSON of a manifest.
+    """
     path = Path(sweep_dir) / MANIFEST
     if not path.is_file():
         return None
-    return json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        if strict:
+            raise ManifestError(f"{path} is damaged (not valid JSON: {type(err).__name__})") from err
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+        if strict:
+            raise ManifestError(f"{path} is damaged (it holds no list of jobs)")
+        return None
+    return data
 
 
 def job_status(folder: Path) -> str:
@@ -143,26 +181,109 @@ def count_finished(sweep_dir: Path) -> int:
     return sum(job_status(f) != "pending" for f in job_folders(sweep_dir))
 
 
-def write_manifest(config: DictConfig, jobs: list[list[str]]) -> None:
-    """Write ``sweep.json`` into the sweep folder: the jobs, their number and the start time.
+def design_hash(hashes: Sequence[str]) -> str:
+    """The hash of a design: of the set of its jobs' identities (their order does not matter)."""
+    return hashlib.sha256(json.dumps(sorted(set(hashes))).encode()).hexdigest()[:16]
+
+
+def write_manifest(
+    config: DictConfig,
+    jobs: list[list[str]],
+    hashes: list[str] | None = None,
+    extra: tuple[list[list[str]], list[str]] = ([], []),
+) -> None:
+    """Write ``sweep.json`` into the sweep folder: the design, the command, the code, the start time.
 
     Args:
         config: the composed configuration of the sweep (with its ``hydra`` node).
         jobs: every job's overrides, in launch order.
+        hashes: each job's identity (:func:`config_hash`), when the sweeper computed them.
+        extra: jobs (overrides, hashes) of the folder's design that this command does not run
+            (kept by ``hydra.sweeper.extend=true``).
     """
+    from runner import provenance
+
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_json(
-        sweep_dir / MANIFEST,
-        {
-            "total": len(jobs),
-            "jobs": jobs,
-            "started": time.time(),
-            "finished_before": count_finished(sweep_dir),
-            "launcher": str(config.hydra.launcher.get("_target_", "")),
-            "overrides": list(config.hydra.overrides.task),
-        },
-    )
+    all_jobs = [*extra[0], *jobs]
+    data: dict[str, Any] = {
+        "total": len(all_jobs),
+        "jobs": all_jobs,
+        "started": time.time(),
+        "finished_before": count_finished(sweep_dir),
+        "launcher": str(config.hydra.launcher.get("_target_", "")),
+        "overrides": list(config.hydra.overrides.task),
+        "command": provenance.command_line(),
+        **provenance.identity(),
+    }
+    if hashes is not None:
+        all_hashes = [*extra[1], *hashes]
+        data["hashes"] = all_hashes
+        data["design"] = design_hash(all_hashes)
+    _atomic_json(sweep_dir / MANIFEST, data)
+
+
+def merge_design(
+    sweep_dir: Path, jobs: list[list[str]], hashes: list[str], extend: bool
+) -> tuple[list[list[str]], tuple[list[list[str]], list[str]]]:
+    """Match a sweep's jobs to the design its folder already holds, or refuse a different one.
+
+    A job whose identity is already in the folder's design takes the overrides written there
+    (``policy.x=0`` becomes ``policy.x=0.0`` if that is how the first run wrote it), so it runs
+    in, or resumes from, the same job folder instead of a new one beside it.
+
+    Args:
+        sweep_dir: the sweep folder.
+        jobs: this command's jobs (overrides), in launch order.
+        hashes: their identities (:func:`config_hash`).
+        extend: add this command's jobs to a folder holding another design.
+
+    Returns:
+        The jobs to launch (with the folder's spelling of their overrides), and the jobs of the
+        folder's design that this command leaves out (overrides, hashes: kept with ``extend``).
+
+    Raises:
+        ManifestError: one line, when the folder holds another design and ``extend`` is false, or
+            its manifest is damaged.
+    """
+    try:
+        old = read_manifest(sweep_dir, strict=not extend)
+    except ManifestError as err:
+        raise ManifestError(
+            f"{err}: remove it (jobs already done are kept, and skipped if unchanged), use another "
+            "folder (hydra.sweep.dir=...), or add hydra.sweeper.extend=true"
+        ) from err
+    if old is None:
+        return jobs, ([], [])
+    old_jobs = [list(map(str, j)) for j in old.get("jobs", [])]
+    old_hashes = old.get("hashes")
+    if not isinstance(old_hashes, list) or len(old_hashes) != len(old_jobs):
+        # A manifest without identities (written by another sweeper): compare the overrides.
+        old_hashes = [json.dumps(sorted(j)) for j in old_jobs]
+        new_keys = [json.dumps(sorted(j)) for j in jobs]
+    else:
+        new_keys = list(hashes)
+    spelling = dict(zip(old_hashes, old_jobs, strict=True))
+    launched = [spelling.get(key, job) for key, job in zip(new_keys, jobs, strict=True)]
+    added = [job for key, job in zip(new_keys, jobs, strict=True) if key not in spelling]
+    wanted = set(new_keys)
+    left_out = [(job, key) for key, job in spelling.items() if key not in wanted]
+    if (added or left_out) and not extend:
+        parts = []
+        if added:
+            parts.append(f"{len(added)} new job(s), e.g. {' '.join(added[0])}")
+        if left_out:
+            parts.append(
+                f"{len(left_out)} of its {len(old_jobs)} job(s) left out, e.g. {' '.join(left_out[0][0])}"
+            )
+        raise ManifestError(
+            f"{sweep_dir} holds another design ({len(old_jobs)} jobs) than this command ({len(jobs)} jobs: "
+            f"{'; '.join(parts)}): use a new folder (hydra.sweep.dir=...), or add "
+            "hydra.sweeper.extend=true to add these jobs to its design"
+        )
+    extra_jobs = [job for job, _ in left_out]
+    extra_hashes = [key for _, key in left_out] if old.get("hashes") is not None else []
+    return launched, (extra_jobs, extra_hashes)
 
 
 def _own_sweeper(config: DictConfig) -> bool:
@@ -187,7 +308,7 @@ class SweepCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Print how many jobs finished and failed; remember failures for the exit status."""
         sweep_dir = Path(config.hydra.sweep.dir)
-        manifest = read_manifest(sweep_dir) or {"total": 0}
+        manifest = read_manifest(sweep_dir) or {"total": len(job_folders(sweep_dir))}
         statuses = [job_status(f) for f in job_folders(sweep_dir)]
         failed = statuses.count("failed")
         done = statuses.count("done")
@@ -203,18 +324,38 @@ def sweep_failed() -> bool:
     return _state["failed"] > 0
 
 
-def completed(folder: Path, config: dict, version: str) -> dict | None:
-    """The summary of a job already completed with this configuration and version, if any."""
-    path = folder / SUMMARY
-    if not path.is_file():
-        return None
+def resume_state(folder: Path, config: dict) -> tuple[dict | None, str]:
+    """Whether a job's folder already holds its result, and if not, why it must run (again).
+
+    The result is reused only if the folder holds a whole run (:func:`runner.outputs.verify_run`)
+    of the same configuration hash and code fingerprint.
+
+    Args:
+        folder: the job's folder.
+        config: the job's validated configuration, as :func:`sim.config.to_dict` gives it.
+
+    Returns:
+        The summary to reuse, or None with the reason to run (empty for a job never run).
+    """
+    from runner import provenance
+    from runner.outputs import verify_run
+
+    if not (folder / SUMMARY).exists():
+        return None, ""
     try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if summary.get("config_hash") == config_hash(config) and summary.get("version") == version:
-        return summary
-    return None
+        summary = verify_run(folder)
+    except ValueError as err:
+        return None, f"its earlier result is damaged ({err})"
+    if summary.get("config_hash") != config_hash(config):
+        return None, "its configuration changed"
+    if summary.get("fingerprint") != provenance.fingerprint():
+        return None, "the code or a library changed since it ran"
+    return summary, ""
+
+
+def completed(folder: Path, config: dict) -> dict | None:
+    """The summary of a job already done with this configuration and code, if any (:func:`resume_state`)."""
+    return resume_state(folder, config)[0]
 
 
 def record_failure(folder: Path, err: BaseException, overrides: list[str]) -> None:
@@ -257,7 +398,11 @@ def record_lost_job(sweep_dir: Path, num: int, overrides: list[str], reason: Bas
     sweep_dir = Path(sweep_dir)
     folder = sweep_dir / f"unstarted_{num}"
     for path in sweep_dir.glob(f"*/{JOB_OVERRIDES}"):
-        if sorted(yaml.safe_load(path.read_text()) or []) == sorted(overrides):
+        try:
+            found = yaml.safe_load(path.read_text()) or []
+        except (OSError, yaml.YAMLError):
+            continue  # a damaged record is another job's problem (collect lists it)
+        if isinstance(found, list) and sorted(map(str, found)) == sorted(overrides):
             folder = path.parent.parent
             break
     if not (folder / ERROR).exists() and not (folder / SUMMARY).exists():

@@ -12,6 +12,7 @@ on that side. ``docs/ODD.md`` lists the same names and defaults.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -365,6 +366,7 @@ class RunConfig:
 
 
 DESIGNS = ("single", "grid", "sobol", "morris")
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 @dataclass
@@ -452,6 +454,20 @@ def validate(cfg: Config) -> Config:
         ConfigError: naming the key, the value and what is allowed.
     """
     _walk(cfg, "")
+    name = cfg.scenario.name
+    # The name is a folder of outputs/ (hydra.run.dir): a path would write outside it.
+    if not PLAIN_NAME.fullmatch(name) or name in (".", ".."):
+        raise ConfigError(
+            f"scenario.name={name!r} must be a plain name: letters, digits, '_', '-' and '.', not a path"
+        )
+    r = cfg.run
+    # The default (52) means "the last year, or the whole run if shorter"; any other value is a
+    # request that a shorter run cannot honour, so it is refused rather than clipped.
+    default_summary = RunConfig.__dataclass_fields__["summary_weeks"].default
+    if r.summary_weeks > r.weeks and r.summary_weeks != default_summary:
+        raise ConfigError(
+            f"run.summary_weeks={r.summary_weeks} is more than the run's weeks: allowed 1..{r.weeks} for run.weeks={r.weeks}"
+        )
     g = cfg.model.geography
     if g.cols % g.n_areas or g.rows % g.n_areas:
         raise ConfigError(f"model.geography.n_areas={g.n_areas} must divide rows={g.rows} and cols={g.cols}")

@@ -121,6 +121,12 @@ def test_summary_json_identifies_the_run(default_run):
     assert config["policy"]["coterminosity"] == 0.44
     assert config["scenario"]["description"].startswith("Fragmented services")
     assert "journey" not in summary
+    from runner.provenance import fingerprint
+
+    assert summary["fingerprint"] == fingerprint() and len(summary["config_hash"]) == 16
+    assert summary["git"] is None or len(summary["git"]["commit"]) == 40  # a commit when run from git
+    assert "run.weeks=20" in summary["command"] and summary["overrides"]
+    assert set(summary["outputs"]) >= {"timeseries.parquet", "trust_matrix.csv"}
 
 
 def test_mrs_smith_writes_her_journey(tmp_path):
@@ -156,18 +162,34 @@ def test_python_m_runner_is_the_same_app(tmp_path, default_run):
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "timeseries.parquet"), same)
 
 
-def test_a_sweep_keeps_good_jobs_and_records_bad_ones(tmp_path):
+def test_a_sweep_with_a_job_the_schema_refuses_runs_nothing(tmp_path):
     sweep = tmp_path / "sweep"
     done = run_cli(
         tmp_path, "-m", f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra.job.num}", "run.weeks=20",
         "run.progress=false", "run.figure=false", "scenario=baseline,pool_withdrawal",
     )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()
+    assert len(line) == 1 and "job #1" in line[0] and "scenario.shocks[0].week=104" in line[0], done.stderr
+    assert not sweep.exists(), "the good job did not run either: every job is checked first"
+
+
+def test_a_sweep_keeps_good_jobs_and_records_one_that_fails_while_running(tmp_path):
+    sweep = tmp_path / "sweep"
+    # A folder where the job must write its table makes that job fail as it runs (a real
+    # failure, after the checks): the others must carry on and be kept.
+    (sweep / "1" / "timeseries.parquet").mkdir(parents=True)
+    done = run_cli(
+        tmp_path, "-m", f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra.job.num}", "run.weeks=20",
+        "run.progress=false", "run.figure=false", "run.seed=1,2,3",
+    )  # fmt: skip
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
-    assert "job #1" in done.stderr and "scenario.shocks[0].week=104" in done.stderr
-    assert (sweep / "0" / "summary.json").exists()
+    assert "job #1" in done.stderr
+    assert (sweep / "0" / "summary.json").exists() and (sweep / "2" / "summary.json").exists()
     error = json.loads((sweep / "1" / "error.json").read_text())
-    assert error["error"] == "ConfigError" and "scenario.shocks[0].week=104" in error["message"]
+    assert error["error"] == "IsADirectoryError"
     assert not (sweep / "1" / "summary.json").exists()
 
 
@@ -183,6 +205,24 @@ BAD_INPUTS = {
     ),
     "shock share": (["scenario.shocks=[{week:10,kind:budget_cut,share:1.5}]"], ["share", "1.5", "0..1"]),
     "wrong type": (["policy.coterminosity=abc"], ["policy.coterminosity", "abc"]),
+    "a yes/no setting given a number": (
+        ["policy.no_detriment=2"],
+        ["policy.no_detriment", "2", "true or false"],
+    ),
+    "a yes/no setting given yes": (
+        ["policy.community_partners=yes"],
+        ["policy.community_partners", "yes", "true"],
+    ),
+    "summary longer than the run": (
+        ["run.weeks=4", "run.summary_weeks=10"],
+        ["run.summary_weeks=10", "1..4", "run.weeks=4"],
+    ),
+    "the same key twice": (
+        ["run.weeks=3", "run.weeks=4"],
+        ["run.weeks", "twice", "run.weeks=3", "run.weeks=4"],
+    ),
+    "a 5,000-digit seed": ([f"run.seed={'9' * 5000}"], ["run.seed", "5000 digits", "0..4294967295"]),
+    "a scenario name that is a path": (["scenario.name=../../x"], ["scenario.name", "../../x", "plain name"]),
 }
 
 
@@ -202,3 +242,18 @@ def test_bad_input_fails_clearly_and_leaves_nothing(tmp_path, overrides, mention
         assert word in lines[0], (word, lines[0])
     assert not folder.exists()
     assert list(cwd.iterdir()) == [], "a failed run leaves nothing behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd"], "nor anything outside its folder"
+
+
+def test_a_malformed_yaml_of_ones_own_gives_one_line(tmp_path):
+    mine = tmp_path / "mine" / "scenario"
+    mine.mkdir(parents=True)
+    (mine / "broken.yaml").write_text("name: broken\npolicy: {coterminosity: 0.5\n  bad: [\n")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    done = run_cli(cwd, "--config-dir", str(tmp_path / "mine"), "scenario=broken", "run.weeks=2")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "broken.yaml, line 3" in lines[0] and "malformed YAML" in lines[0]
+    assert list(cwd.iterdir()) == []

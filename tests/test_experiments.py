@@ -151,17 +151,21 @@ def test_an_interrupted_sweep_resumes_without_recomputing_or_losing_anything(tmp
 
 def test_a_failing_job_is_recorded_and_the_others_kept(tmp_path):
     sweep = tmp_path / "sweep"
+    for seed in (1, 2):  # where these jobs must write their table: they fail as they run
+        (
+            sweep / f"job_model.coordination.hours=9.0,run.seed={seed},run.weeks=20" / "timeseries.parquet"
+        ).mkdir(parents=True)
     done = cli(
         "-m", f"hydra.sweep.dir={sweep}", "run.weeks=20", "run.progress=false", "run.figure=false",
-        "model.coordination.hours=0.5,99", "run.seed=1,2", cwd=tmp_path,
+        "model.coordination.hours=0.5,9.0", "run.seed=1,2", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     collected = collect(sweep)
     assert len(collected.results) == 2
     assert len(collected.failed) == 2
-    assert all("model.coordination.hours=99" in " ".join(o) for _, o, _ in collected.failed)
-    assert all("out of range" in message for _, _, message in collected.failed)
+    assert all("model.coordination.hours=9.0" in " ".join(o) for _, o, _ in collected.failed)
+    assert all("IsADirectoryError" in message for _, _, message in collected.failed)
     assert not collected.missing
     status = subprocess.run(
         [sys.executable, "-m", "analysis.collect", str(sweep)], capture_output=True, text=True, timeout=120

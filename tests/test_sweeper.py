@@ -260,14 +260,43 @@ def test_one_worker_and_several_give_bit_identical_outputs(tmp_path):
 
 
 def test_a_failing_job_does_not_stop_the_others(tmp_path):
-    # 1.5 composes (a float) but the model's validation rejects it: a failure inside the job.
-    done = sweep(tmp_path / "s", "run.weeks=3", *QUICK, "policy.coterminosity=0.5,1.5,0.25", "run.seed=1,2")
+    # A folder where two jobs must write their table: they fail as they run, after every check.
+    for seed in (1, 2):
+        job = f"job_policy.coterminosity=0.25,run.seed={seed},run.weeks=3"
+        (tmp_path / "s" / job / "timeseries.parquet").mkdir(parents=True)
+    done = sweep(tmp_path / "s", "run.weeks=3", *QUICK, "policy.coterminosity=0.5,0.75,0.25", "run.seed=1,2")
     assert done.returncode == 2
     folders = sorted((tmp_path / "s").glob("job_*"))
     failed = [f for f in folders if (f / "error.json").is_file()]
     assert len(folders) == 6 and len(failed) == 2
-    assert all("coterminosity=1.5" in f.name for f in failed)
+    assert all("coterminosity=0.25" in f.name for f in failed)
     assert all((f / "summary.json").is_file() for f in folders if f not in failed)
+
+
+REFUSED = {
+    "a value out of range": (["policy.coterminosity=0.1,0.5,1.5", "run.weeks=4"], "policy.coterminosity=1.5"),
+    "a shock after the last week": (["scenario=pool_withdrawal", "run.weeks=200,4"], "after the last week"),
+    "a bad design_n": (["experiment=sensitivity_smoke", "experiment.design_n=3"], "power of 2"),
+    "a yes/no setting given 2": (["policy.no_detriment=true,2", "run.weeks=2"], "true or false"),
+    "a summary longer than the run": (["run.weeks=8,4", "run.summary_weeks=6"], "run.summary_weeks=6"),
+}
+
+
+@pytest.mark.parametrize(("args", "says"), REFUSED.values(), ids=REFUSED.keys())
+def test_every_jobs_full_validation_runs_before_anything(tmp_path, args, says):
+    done = sweep(tmp_path / "sweep", *QUICK, *args, cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and "Traceback" not in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing is written, not even the good jobs"
+
+
+def test_zero_and_zero_point_zero_are_one_job(loader):
+    config = sweep_config(loader)
+    values = [("0", 1), ("0.0", 1), ("0.5", 1), ("0", 2)]
+    jobs = [[f"policy.joint_indicators={v}", f"run.seed={seed}"] for v, seed in values]
+    hashes = check_jobs(loader, config, jobs)
+    assert hashes[0] == hashes[1] and len(set(hashes)) == 3
 
 
 def children(pid: int) -> list[int]:
