@@ -9,21 +9,22 @@ Run from the repository root::
 
 Two measurements of one press of the Step button:
 
-(a) in process: the app's session for the scenario (:func:`teaching_app.app.Session` in Solara's
-    ``AppLayout``, as the server shows it) is rendered with ``solara.render`` and its Step button
-    clicked ``--steps`` times, from week 0. One click runs
-    Mesa's controller: the model's step, then every view re-rendered (the Vega-Lite specs of the
-    map, the network, the plots and, when traced, the journey) and the widgets updated. Its parts
+(a) in process: the app's page for the scenario (:func:`teaching_app.app.LessonPage`, as the
+    server shows it) is rendered with ``solara.render`` and its Step button clicked ``--steps``
+    times, from week 0. One click runs the model's step, then every view re-rendered (the
+    Vega-Lite specs of the plots, the map, the network and, when traced, the journey; the
+    narrative and the counts) and the widgets updated. Its parts
     are also timed alone: the model's step, and building the views' specs.
 (b) in the browser (Debian's Chromium through Playwright, when both are installed): the app is
     started on a free port and Step is pressed ``--browser-steps`` times. For each press the time
     until the page shows the new week, and until the map, the network and the plots have been
     redrawn, is recorded (Mrs Smith's journey is left out: it stops changing when she leaves). This
     includes the websocket round trip and Vega's drawing in the browser, timed by the page's own
-    clock. Solara's chart widget waits 100 ms after new data before it redraws (a debounce), which
-    the second figure includes.
+    clock. The app's chart widget (teaching_app/livechart.py) replaces each chart's data in place
+    and counts its drawings in a ``data-drawn`` attribute, which is what is waited on.
 
-Target: (a), the median step with rendering, under 200 ms in the default scenario. This is a
+Target: the median step with redraw in the browser ((b), until the three charts are redrawn)
+under 200 ms in the default scenario; without a browser, (a) is judged instead. This is a
 measurement, not a test: it prints the figures with PASS or FAIL and always exits 0.
 """
 
@@ -51,7 +52,7 @@ import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
 from browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, free_port, wait_for_app  # noqa: E402
-from teaching_app import app  # noqa: E402
+from teaching_app import app, runs  # noqa: E402
 from teaching_app import views as app_views  # noqa: E402
 
 TARGET_MS = 200.0
@@ -73,9 +74,9 @@ def header() -> str:
 # ------------------------------------------------------------------------------ (a) in process
 def in_process(scenario: str, steps: int) -> dict[str, list[float]]:
     """Click the page's Step button ``steps`` times in process; time the parts alone too."""
-    session = app.Session(solara.reactive(scenario))
+    page = app.LessonPage(runs.Query(scenario=scenario))
     with contextlib.redirect_stdout(io.StringIO()):  # solara prints portalled elements outside a server
-        _box, rc = solara.render(solara.AppLayout(children=[session]), handle_error=False)
+        _box, rc = solara.render(page, handle_error=False)
     step_button = rc.find(v.Btn, children=["Step"]).widget
     clicks = []
     for week in range(1, steps + 1):
@@ -87,7 +88,7 @@ def in_process(scenario: str, steps: int) -> dict[str, list[float]]:
 
     model = app.AppModel(preset=scenario)
     model_steps, views = [], []
-    draw = [app_views.map_chart, app_views.network_chart, app_views.outcomes_chart]
+    draw = [app_views.map_chart, app_views.network_chart, app_views.outcomes_chart, runs.narrative]
     if model.config.scenario.trace_user:
         draw.append(app_views.journey_chart)
     for _ in range(steps):
@@ -108,25 +109,27 @@ def in_process(scenario: str, steps: int) -> dict[str, list[float]]:
 
 # ------------------------------------------------------------------------------ (b) in the browser
 # The charts whose data change every week (Mrs Smith's journey does not once she has left).
-WEEKLY_CHARTS = ".partnersim-map svg.marks, .partnersim-network svg.marks, .partnersim-plots svg.marks"
+WEEKLY_CHARTS = [".partnersim-map", ".partnersim-network", ".partnersim-plots"]
 
 # Presses Step in the page and resolves with the milliseconds until the week shown changes and
 # until each weekly chart has been drawn afresh, timed by the page's own clock (performance.now),
-# so that Playwright's own latency is not counted.
-PRESS_STEP = """async (selector) => {
+# so that Playwright's own latency is not counted. A chart has been drawn when the counter its
+# widget keeps in the data-drawn attribute has moved (teaching_app/livechart.py): the chart's
+# data replaced and Vega's drawing of it finished.
+PRESS_STEP = """async (charts) => {
     const button = [...document.querySelectorAll('button')]
         .find(b => b.innerText.trim().toUpperCase() === 'STEP');
     const week = () => document.querySelector('.partnersim-week').innerText;
+    const drawn = () => charts.map(c => document.querySelector(c + ' [data-drawn]').dataset.drawn);
     const before = week();
-    document.querySelectorAll(selector).forEach(s => s.dataset.old = '1');
+    const old = drawn();
     const t0 = performance.now();
     button.click();
     let shown = null;
     while (performance.now() - t0 < 10000) {
         await new Promise(resolve => setTimeout(resolve, 2));
         if (shown === null && week() !== before) shown = performance.now() - t0;
-        const svgs = [...document.querySelectorAll(selector)];
-        if (shown !== null && svgs.length === 3 && svgs.every(s => !s.dataset.old)) {
+        if (shown !== null && drawn().every((d, k) => d !== old[k])) {
             return [shown, performance.now() - t0];
         }
     }
@@ -141,7 +144,7 @@ def in_browser(scenario: str, steps: int) -> dict[str, list[float]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     process = subprocess.Popen(
-        [sys.executable, "-m", "teaching_app.app", "--port", str(port)],
+        [sys.executable, "-m", "teaching_app.app", "--port", str(port)],  # 127.0.0.1 by default
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -151,14 +154,14 @@ def in_browser(scenario: str, steps: int) -> dict[str, list[float]]:
         wait_for_app(url, process)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            page.goto(url)
+            # The projector's size, as the teaching guide asks for.
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{url}?scenario={scenario}")
             page.get_by_text("Week 0", exact=True).wait_for(timeout=60_000)
-            if scenario != app.DEFAULT_PRESET:
-                page.locator(".partnersim-scenario .v-select").click()
-                page.get_by_role("option", name=scenario, exact=True).click()
-                page.locator(f".partnersim-{scenario}").wait_for()
-            page.wait_for_function(f"() => document.querySelectorAll('{WEEKLY_CHARTS}').length === 3")
+            page.wait_for_function(
+                "(charts) => charts.every(c => document.querySelector(c + ' [data-drawn]'))",
+                arg=WEEKLY_CHARTS,
+            )
             page.wait_for_timeout(500)
             for _ in range(steps):
                 week_ms, charts_ms = page.evaluate(PRESS_STEP, WEEKLY_CHARTS)
@@ -197,9 +200,17 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(name, seconds))
     if why_not:
         print(f"(b) browser: {why_not}")
-    median = 1000 * statistics.median(results["(a) Step clicked: model step + page re-rendered"])
-    verdict = "PASS" if median < TARGET_MS else "FAIL"
-    print(f"\nstep with rendering, median {median:.1f} ms, target < {TARGET_MS:.0f} ms: {verdict}")
+    for name, where in (
+        ("    until the map, network and plots are redrawn", "in the browser"),
+        ("(a) Step clicked: model step + page re-rendered", "in process (no browser)"),
+    ):
+        if name in results:
+            median = 1000 * statistics.median(results[name])
+            verdict = "PASS" if median < TARGET_MS else "FAIL"
+            print(
+                f"\nstep with redraw {where}, median {median:.1f} ms, target < {TARGET_MS:.0f} ms: {verdict}"
+            )
+            break
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"solara {solara.__version__}, chromium {'yes' if shutil.which(CHROMIUM) else 'no'}"

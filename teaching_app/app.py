@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import solara
-import solara.widgets
 
 from runner.compose import CONFIG_DIR, compose_config
 from sim.agents import SECTOR_PROFILE
@@ -43,6 +42,7 @@ from teaching_app import runs
 from teaching_app import views as app_views
 from teaching_app.classroom import CLASSROOM, Submission
 from teaching_app.classroom import table as class_table
+from teaching_app.livechart import LiveChart
 
 DEFAULT_PRESET = "baseline"
 DEFAULT_PORT = 8765
@@ -313,19 +313,25 @@ def guarded(lesson: Lesson, action: Any) -> None:
 # ------------------------------------------------------------------------------ the page's parts
 @solara.component
 def Chart(spec: dict, classes: list[str] | None = None):
-    """A Vega-Lite chart: the widget behind ``solara.FigureAltair``, given a spec built already.
+    """A Vega-Lite chart given a spec built already (:class:`teaching_app.livechart.LiveChart`).
 
-    The widget is made once, with the first spec, and each later spec is set on it directly. As
-    the argument of an element, the spec would be walked by reacton on every render in search of
-    child elements: with a week's data in them that took about 45 ms a step.
+    The widget is made once. A spec whose shape (everything but its data) is unchanged only
+    replaces the chart's datasets, which the browser redraws in place; a new shape embeds the
+    chart afresh. As the argument of an element, the spec would also be walked by reacton on
+    every render in search of child elements: with a week's data in it that took about 45 ms.
     """
-    chart = solara.use_memo(
-        lambda: solara.widgets.VegaLite(spec=spec, listen_to_click=False, listen_to_hover=False), []
-    )
+    shape = {key: value for key, value in spec.items() if key != "datasets"}
+    data = spec.get("datasets", {})
+    chart = solara.use_memo(lambda: LiveChart(spec=shape, datasets=data), [])
 
     def show() -> None:
-        if chart.spec is not spec:
-            chart.spec = spec
+        # The shapes come from lru_caches, so this compares the same objects, quickly.
+        if chart.spec != shape:
+            with chart.hold_sync():
+                chart.datasets = data
+                chart.spec = shape
+        elif chart.datasets is not data:
+            chart.datasets = data
 
     solara.use_effect(show, None)
     solara.use_effect(lambda: chart.close, [])
@@ -427,6 +433,7 @@ def Controls(
     playing: solara.Reactive[bool],
     speed: solara.Reactive[int],
     preset: solara.Reactive[str],
+    edits: solara.Reactive[int],
 ):
     """The bar at the top: scenario, week, Step, play/pause, Reset, speed and how many wait."""
     tick.value  # noqa: B018  (read, so that the bar redraws each week)
@@ -439,11 +446,13 @@ def Controls(
     def choose(name: str) -> None:
         playing.value = False
         act(lambda: lesson.choose(name))
+        edits.value += 1
         preset.value = lesson.preset
 
     def reset() -> None:
         playing.value = False
         act(lesson.reset)
+        edits.value += 1
 
     with solara.Row(
         classes=["partnersim-controls"], style={"align-items": "center", "flex-wrap": "wrap", "gap": "10px"}
@@ -478,15 +487,19 @@ def Controls(
 
 
 @solara.component
-def Levers(lesson: Lesson, tick: solara.Reactive[int]):
-    """The scenario's paragraph, the seed and every lever with its meaning (applied by Reset)."""
-    tick.value  # noqa: B018
+def Levers(lesson: Lesson, edits: solara.Reactive[int]):
+    """The scenario's paragraph, the seed and every lever with its meaning (applied by Reset).
+
+    It redraws when a lever, the seed or the run's settings change, not every week: a step
+    redraws only what a week changes (a step's redraw is what a class waits for).
+    """
+    edits.value  # noqa: B018
     m = lesson.model
 
     def setter(name: str) -> Any:
         def set_value(value: Any) -> None:
             lesson.levers[name] = value
-            tick.value += 1
+            edits.value += 1
 
         return set_value
 
@@ -494,7 +507,7 @@ def Levers(lesson: Lesson, tick: solara.Reactive[int]):
         lesson.seed_text = text or ""
         _seed, problem = runs.parse_seed(lesson.seed_text)
         lesson.message = problem
-        tick.value += 1
+        edits.value += 1
 
     solara.Text(m.config.scenario.description, classes=["partnersim-description"])
     for line in shock_lines(m):
@@ -618,11 +631,11 @@ def Pictures(lesson: Lesson, tick: solara.Reactive[int]):
 
 
 @solara.component
-def Export(lesson: Lesson, tick: solara.Reactive[int]):
+def Export(lesson: Lesson, edits: solara.Reactive[int]):
     """Download the run's weekly table (CSV) and its charts (PNG)."""
-    tick.value  # noqa: B018
+    edits.value  # noqa: B018
     m = lesson.model
-    stem = f"partnersim-{m.config.scenario.name}-seed{m.config.run.seed}-week{m.week}"
+    stem = f"partnersim-{m.config.scenario.name}-seed{m.config.run.seed}"
     with solara.Row(classes=["partnersim-export"], style={"flex-wrap": "wrap"}):
         solara.FileDownload(
             lambda: runs.weekly_csv(lesson.model),
@@ -639,9 +652,8 @@ def Export(lesson: Lesson, tick: solara.Reactive[int]):
 
 
 @solara.component
-def SubmitToClass(lesson: Lesson, tick: solara.Reactive[int], code: str):
+def SubmitToClass(lesson: Lesson, code: str):
     """A student's tab: submit the run on screen (levers and last year's outcomes) to a class."""
-    tick.value  # noqa: B018
     class_code = solara.use_reactive(code)
     name = solara.use_reactive("")
     said = solara.use_reactive("")
@@ -677,7 +689,8 @@ def LessonPage(query: runs.Query):
             return Lesson(query.scenario or DEFAULT_PRESET)
 
     lesson = solara.use_memo(make, [])
-    tick = solara.use_reactive(0)
+    tick = solara.use_reactive(0)  # a week has run: what a week changes redraws
+    edits = solara.use_reactive(0)  # the run was rebuilt, or a lever or the seed moved
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
     preset = solara.use_reactive(lesson.preset)  # the page's class names the scenario shown
@@ -700,13 +713,13 @@ def LessonPage(query: runs.Query):
     solara.use_thread(play, dependencies=[playing.value, speed.value])
 
     with solara.Div(classes=["partnersim-page", f"partnersim-{preset.value}"]):
-        Controls(lesson, tick, playing, speed, preset)
+        Controls(lesson, tick, playing, speed, preset, edits)
         Messages(lesson, tick, list(query.problems))
         with solara.Row(style={"align-items": "flex-start", "gap": "12px", "flex-wrap": "nowrap"}):
             with solara.Column(classes=["partnersim-side"]):
-                Levers(lesson, tick)
-                Export(lesson, tick)
-                SubmitToClass(lesson, tick, query.class_code)
+                Levers(lesson, edits)
+                Export(lesson, edits)
+                SubmitToClass(lesson, query.class_code)
             with solara.Column(classes=["partnersim-main"]):
                 Plots(lesson, tick)
                 Compare(lesson, tick)

@@ -559,9 +559,11 @@ class Tab:
     def run_line(self) -> str:
         return self.page.locator(".partnersim-run").inner_text()
 
-    def charts_drawn(self, charts: int = 3) -> None:
+    def charts_drawn(self) -> None:
+        """Wait until the plots, the map and the network (a canvas) have each been drawn."""
         self.page.wait_for_function(
-            f"() => document.querySelectorAll('.vega-embed svg.marks').length >= {charts}"
+            "() => ['.partnersim-plots', '.partnersim-map', '.partnersim-network'].every("
+            "c => document.querySelector(c + ' [data-drawn]'))"
         )
 
 
@@ -732,7 +734,10 @@ def test_browser_what_happened_is_told_and_marked(tab):
     texts = page.locator(".partnersim-narrative .partnersim-event").all_inner_texts()
     assert texts == [f"Week {w}: {t}" for w, t in zip(marks["week"], marks["what"], strict=True)]
     rules = page.locator(".partnersim-plots g.mark-rule.role-mark line")
-    assert rules.count() == 6 * len(marks)
+    deadline = time.monotonic() + 10
+    while rules.count() != 6 * len(marks):
+        assert time.monotonic() < deadline, "the plots do not mark every event"
+        time.sleep(0.1)
     assert page.locator(".partnersim-plots text", has_text="trust fell").count() == 1  # the legend
     page.screenshot(path=ARTIFACTS / "app-pool-withdrawal.png", full_page=True)
 
@@ -869,3 +874,29 @@ def test_browser_classroom_teacher_sees_student_runs_live(browser, app_url):
         for student in students:
             student.context.close()
         teacher.close()
+
+
+def test_browser_map_and_network_are_redrawn_with_each_weeks_data(tab):
+    page = tab.page
+    tab.step(5)
+    tab.charts_drawn()
+    expected = app.AppModel()  # the same preset and seed as the tab: the same run
+    for _ in range(5):
+        expected.step()
+    map_ = page.locator(".partnersim-map")
+    assert map_.locator("g.mark-rect.role-mark path").count() == expected.geo.n_localities
+    counts = map_.locator("g.mark-text.role-mark text")
+    waiting = app_views.locality_table(expected)["waiting"].tolist()
+    deadline = time.monotonic() + 10
+    while [int(t) for t in counts.all_text_contents() if t.isdigit()] != waiting:
+        assert time.monotonic() < deadline, "the map does not show this week's users waiting"
+        time.sleep(0.1)
+    network = page.locator(".partnersim-network [data-drawn]")
+    before = int(network.get_attribute("data-drawn"))
+    box = page.locator(".partnersim-network canvas.marks").bounding_box()
+    assert box["width"] > 300 and box["height"] > 300
+    tab.step(1)
+    page.wait_for_function(
+        f"() => +document.querySelector('.partnersim-network [data-drawn]').dataset.drawn > {before}"
+    )
+    assert tab.errors == []
