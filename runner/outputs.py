@@ -6,7 +6,7 @@ A run folder holds:
 - ``summary.json``: the final-period outcomes, the measured coterminosity, the seed, the package
   version and the resolved configuration (everything in the summary but the journey);
 - ``trust_matrix.csv``: mean trust of each agency's staff (rows) in each agency (columns);
-- ``journey.csv``: the traced user's events (week, event, agency, professional), when traced;
+- ``journey.csv``: the traced user's events (week, event, need, agency, professional), when traced;
 - ``overview.png``: the overview figure (:mod:`runner.figure`), unless ``run.figure`` is false.
 
 Each file is written under a temporary name in the same folder and then renamed over its final
@@ -34,7 +34,7 @@ from runner.files import JOURNEY, OVERVIEW, SUMMARY, TIMESERIES, TRUST_MATRIX
 if TYPE_CHECKING:  # pandas is imported where a table is written: a sweep's parent never needs it
     import pandas as pd
 
-JOURNEY_COLUMNS = ("week", "event", "agency", "professional")
+JOURNEY_COLUMNS = ("week", "event", "need", "agency", "professional")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:

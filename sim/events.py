@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.population import DOMAINS, N_DOMAINS
+
 if TYPE_CHECKING:
     from sim.population import Population
     from sim.staff import Staff
@@ -103,9 +105,9 @@ class EventLog:
         agencies,
         professionals=None,
         where: np.ndarray | None = None,
-        each_agency: bool = False,
+        needs: np.ndarray | None = None,
     ) -> None:
-        """Record a journey event if the traced user is among ``users``.
+        """Record a journey event for each entry of ``users`` that is the traced user.
 
         Args:
             users: user rows.
@@ -113,8 +115,11 @@ class EventLog:
             agencies: the agency of each entry, or one agency for all (-1 for none).
             professionals: the professional of each entry, if any.
             where: optional mask of the entries the event applies to.
-            each_agency: record the traced user's first entry with each agency, not only her
-                first entry (for a call that covers the queues of several agencies at once).
+            needs: for an event about one need, the flat ``[user, domain]`` cell of each entry
+                (:func:`sim.population.cells`): every entry of the traced user is recorded, with
+                its need. Without it, an entry concerns the needs its agency holds for the user
+                (a referral, an assessment), or the user as a whole when it names no agency, and
+                one entry per agency is recorded.
         """
         t = self.pop.traced
         if t < 0 or users.size == 0:
@@ -125,11 +130,12 @@ class EventLog:
         hit = np.flatnonzero(hit)
         if hit.size == 0:
             return
-        if each_agency and np.ndim(agencies):
-            _, first = np.unique(np.asarray(agencies)[hit], return_index=True)
-            hit = hit[np.sort(first)]
-        else:
-            hit = hit[:1]
+        if needs is None:
+            if np.ndim(agencies):
+                _, first = np.unique(np.asarray(agencies)[hit], return_index=True)
+                hit = hit[np.sort(first)]
+            else:
+                hit = hit[:1]
         for k in hit:
             a = int(agencies[k]) if np.ndim(agencies) else int(agencies)
             prof = int(professionals[k]) if professionals is not None else -1
@@ -137,12 +143,22 @@ class EventLog:
                 {
                     "week": self.week,
                     "event": event,
+                    "need": self._need(t, a, None if needs is None else int(needs[k]) % N_DOMAINS),
                     "agency": self.agency_labels[a] if 0 <= a < len(self.agency_labels) else "",
                     "professional": (
                         f"{self.professions[self.staff.profession[prof]]} #{prof}" if prof >= 0 else ""
                     ),
                 }
             )
+
+    def _need(self, user: int, agency: int, domain: int | None) -> str:
+        """The need an event concerns: one domain, or the user's needs that ``agency`` holds."""
+        if domain is not None:
+            return DOMAINS[domain].replace("_", " ")
+        if not 0 <= agency < len(self.agency_labels):
+            return ""
+        held = (self.pop.resp[user] == agency) & (self.pop.hours[user] > 0)
+        return ", ".join(DOMAINS[d].replace("_", " ") for d in np.flatnonzero(held))
 
     def trace_all(self, event: str, agency: int) -> None:
         """Record a system-wide event in the traced user's journey (a shock, a withdrawal)."""

@@ -25,7 +25,7 @@ REQUIRED_COLUMNS = (
     "pool_balance", "spend", "active_users", "mean_wait_weeks", "assessments_per_user",
     "unmet_need", "wellbeing", "readmission_rate", "meeting_hours", "coordination_failures",
 )  # fmt: skip
-JOURNEY_COLUMNS = ["week", "event", "agency", "professional"]
+JOURNEY_COLUMNS = ["week", "event", "need", "agency", "professional"]
 
 
 def command(module: bool = False) -> list[str]:

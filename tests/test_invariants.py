@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from sim import PartnershipModel
 from sim.config import GeographyParams, ModelParams, PolicyConfig, ShockConfig, WorkforceParams
+from sim.population import DOMAINS
 
 MIN_WEEKS, MAX_WEEKS = 30, 60
 
@@ -259,3 +260,25 @@ def test_invariants_when_every_professional_leaves():
         "model": {"population": {"initial_users": 200}, "workforce": {"professionals": 40}},
     }
     run_and_check(cfg)
+
+
+def test_the_traced_journey_names_the_need_of_every_event_about_a_need():
+    from sim import PartnershipModel
+
+    model = PartnershipModel({"run": {"weeks": 60, "seed": 3}, "scenario": {"trace_user": True}})
+    for _ in range(60):
+        model.step()
+    row = model.pop.traced
+    hers = {d.replace("_", " ") for d, h in zip(DOMAINS, model.pop.hours[row], strict=True) if h > 0}
+    about_a_need = ("assessed", "funding agreed", "service started", "agencies dispute who pays",
+                    "coordination failed", "funded from the pooled budget")  # fmt: skip
+    seen = [e for e in model.journey if e["event"] in about_a_need]
+    assert len(seen) >= 4, "a journey through assessment, funding and service"
+    for event in seen:
+        named = set(event["need"].split(", "))
+        assert named and named <= hers, event
+    started = [e["need"] for e in model.journey if e["event"] == "service started"]
+    assert len(started) == len(set(started)), "each need's service starts once, and each is recorded"
+    for event in model.journey:
+        if event["event"].startswith(("admitted", "readmitted", "discharged")):
+            assert event["need"] == ""

@@ -24,7 +24,7 @@ def test_write_run_writes_readable_files(tmp_path, traced_run):
     assert sorted(written) == ["journey.csv", "summary.json", "timeseries.parquet", "trust_matrix.csv"]
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "timeseries.parquet"), table)
     journey = pd.read_csv(folder / "journey.csv")
-    assert list(journey.columns) == ["week", "event", "agency", "professional"]
+    assert list(journey.columns) == ["week", "event", "need", "agency", "professional"]
     assert len(journey) == len(summary["journey"])
     trust = pd.read_csv(folder / "trust_matrix.csv", index_col=0)
     assert list(trust.index) == summary["trust_matrix"]["agencies"] == list(trust.columns)

@@ -143,7 +143,7 @@ def assess(world: Casework) -> None:
     np.add.at(pop.assessments, users, _ONE)
     np.add.at(pop.professionals_met, users, _ONE)
     world.log.counters["assessments_week"] += users.size
-    world.log.trace(users, "assessed", queue, assessors, each_agency=True)
+    world.log.trace(users, "assessed", queue, assessors)
 
 
 def _accept_partner(world: Casework, users: np.ndarray, agencies: np.ndarray, by: np.ndarray) -> np.ndarray:

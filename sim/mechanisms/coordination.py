@@ -157,7 +157,7 @@ def coordinate(world: Casework, users: np.ndarray, doms: np.ndarray, agencies: n
     if n_fail:
         np.subtract.at(world.pop.wellbeing, u[fail], c.failure_wellbeing_loss)
         world.log.counters["coordination_failures_week"] += n_fail
-        world.log.trace(u, "coordination failed", a, i, where=fail, each_agency=True)
+        world.log.trace(u, "coordination failed", a, i, where=fail, needs=cells(u, d))
     world.log.counters["coordinations_week"] += u.size
     world.log.joint_case(i, j, success, u)
     ok[joint] = success
@@ -198,7 +198,7 @@ def _start(world: Casework, users: np.ndarray, cell: np.ndarray, agencies: np.nd
     _count_new_professionals(world, users, agencies, pop.key.ravel()[cell] != staff)
     pop.key.ravel()[cell] = staff
     pop.stage.ravel()[cell] = SERVED
-    world.log.trace(users, "service started", agencies, staff, each_agency=True)
+    world.log.trace(users, "service started", agencies, staff, needs=cell)
 
 
 def _count_new_professionals(

@@ -93,8 +93,8 @@ def fund(world: Delivery) -> None:
         paying = cell[pays]
         stage[paying] = SERVED
         funder[paying] = world.SELF
-        world.log.trace(users, "declined charged care", agencies, where=decline)
-        world.log.trace(users, "pays for own care", agencies, where=pays)
+        world.log.trace(users, "declined charged care", agencies, where=decline, needs=cell)
+        world.log.trace(users, "pays for own care", agencies, where=pays, needs=cell)
 
     # The needs not charged: the pool, a negotiation between two agencies, or one agency pays.
     joint = is_joint(world, users) & ~charged
@@ -104,7 +104,7 @@ def fund(world: Delivery) -> None:
             pooled = cell[joint]
             funder[pooled] = world.POOL
             stage[pooled] = SERVICE
-            world.log.trace(users, "funded from the pooled budget", agencies, where=joint)
+            world.log.trace(users, "funded from the pooled budget", agencies, where=joint, needs=cell)
         single = (~(joint | charged)).nonzero()[0]
         negotiate = single[:0]  # none
     else:
@@ -124,7 +124,7 @@ def _approve(world: Delivery, users: np.ndarray, cell: np.ndarray, funders: np.n
         return
     world.pop.funder.ravel()[cell] = funders
     world.pop.stage.ravel()[cell] = SERVICE
-    world.log.trace(users, "funding agreed", funders)
+    world.log.trace(users, "funding agreed", funders, needs=cell)
 
 
 # The domains of the council's and the PCT's key professionals, for np.repeat.
@@ -150,7 +150,7 @@ def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np
     pop.dispute_weeks[users] += dispute  # (each user once)
     n_agree = int(np.count_nonzero(agree))
     world.log.counters["disputes_week"] += users.size - n_agree
-    world.log.trace(users, "agencies dispute who pays", council, where=dispute)
+    world.log.trace(users, "agencies dispute who pays", council, where=dispute, needs=cell)
     if n_agree == 0:
         return
     ok = agree.nonzero()[0]
