@@ -167,7 +167,23 @@ def write_crate(sweep_dir: str | Path) -> Path:
     sweep_dir = Path(sweep_dir)
     manifest = _read_json(sweep_dir / MANIFEST)
     manifest = manifest if isinstance(manifest, dict) else {}
+    # The code the jobs ran (what their summaries recorded), not the code of this process, which
+    # may have changed since: one instrument per fingerprint found, the first named #partnersim.
     ident = identity()
+    found: dict[str, dict] = {}
+    for job in job_folders(sweep_dir):
+        summary = _read_json(job / SUMMARY)
+        if isinstance(summary, dict) and summary.get("fingerprint"):
+            found.setdefault(str(summary["fingerprint"]), summary)
+    if found:
+        first = next(iter(found.values()))
+        ident = {
+            "version": first.get("version", ident["version"]),
+            "fingerprint": first["fingerprint"],
+            "code_hash": first.get("code_hash", "unknown"),
+            "libraries": first.get("libraries") or {},
+            "git": first.get("git"),
+        }
     crate = ROCrate()
     crate.name = f"partnersim sweep {sweep_dir.name}"
     crate.description = (
@@ -209,6 +225,12 @@ def write_crate(sweep_dir: str | Path) -> Path:
         "softwareRequirements": [{"@id": lib.id} for lib in libraries],
     }
     app = crate.add(ContextEntity(crate, "#partnersim", properties=app_props))
+    apps = {ident["fingerprint"]: app}
+    for fp, other in found.items():  # jobs of other code (collect lists them as mixed)
+        if fp not in apps:
+            props = {**app_props, "identifier": f"fingerprint:{fp}", "softwareVersion": other.get("version")}
+            props["description"] = f"code fingerprint {fp} (jobs run by other code than #partnersim)"
+            apps[fp] = crate.add(ContextEntity(crate, f"#partnersim-{fp}", properties=props))
 
     design_props = {
         "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow"],
@@ -281,7 +303,10 @@ def write_crate(sweep_dir: str | Path) -> Path:
             outputs = []
             props["actionStatus"] = "http://schema.org/ActiveActionStatus"
         job_results.extend(outputs)
-        crate.add_action(app, identifier=f"#job-{rel}", object=objects, result=outputs, properties=props)
+        instrument = apps.get(str(summary.get("fingerprint")), app) if isinstance(summary, dict) else app
+        crate.add_action(
+            instrument, identifier=f"#job-{rel}", object=objects, result=outputs, properties=props
+        )
 
     collected = [
         crate.add_file(dest_path=name, properties={"name": f"collected table {name}"})
