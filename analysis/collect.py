@@ -37,11 +37,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from runner.files import ERROR, JOB_OVERRIDES, MANIFEST, RESULTS, SUMMARY, job_folders
+from runner.files import COLLECTED, ERROR, JOB_OVERRIDES, MANIFEST, RESULTS, SUMMARY, job_folders
 from runner.files import RESULTS_TIMESERIES as TIMESERIES
 from runner.files import TIMESERIES as JOB_TIMESERIES
 
-COLLECTED = "collected.json"
 SHOWN_JOBS = 50  # up to this many used jobs are printed by name; more are in collected.json
 
 

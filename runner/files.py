@@ -10,9 +10,12 @@ A run folder (``outputs/SCENARIO/DATE_TIME``, or one job's folder in a sweep) ho
 - :data:`OVERVIEW`: the overview figure, unless ``run.figure`` is false;
 - :data:`ERROR`: in place of the outputs, the account of a sweep job that failed.
 
-A sweep folder holds :data:`MANIFEST` (every job, written before the first starts), one folder
-per job, and what ``partnersim-collect`` writes: :data:`RESULTS` and :data:`RESULTS_TIMESERIES`.
-Hydra keeps each job's overrides in :data:`JOB_OVERRIDES`.
+A sweep folder holds :data:`MANIFEST` (every job and the design, written before the first
+starts), one folder per job, :data:`CRATE` (the sweep's Workflow Run RO-Crate: command, code,
+configuration, every job's inputs and outputs) and what ``partnersim-collect`` writes:
+:data:`RESULTS` and :data:`RESULTS_TIMESERIES`, then :data:`COLLECTED`, which names both tables
+by checksum and the jobs they hold (the two tables count only as a pair that it names). Hydra
+keeps each job's overrides in :data:`JOB_OVERRIDES`.
 """
 
 from pathlib import Path
@@ -28,6 +31,8 @@ MANIFEST = "sweep.json"
 JOB_OVERRIDES = ".hydra/overrides.yaml"
 RESULTS = "results.parquet"
 RESULTS_TIMESERIES = "timeseries.parquet"
+COLLECTED = "collected.json"
+CRATE = "ro-crate-metadata.json"
 
 
 def job_folders(sweep_dir: Path) -> list[Path]:

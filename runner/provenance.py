@@ -29,7 +29,6 @@ from typing import Any
 # The libraries whose versions can change a run's numbers (or how its tables are written).
 LIBRARIES = ("numpy", "scipy", "mesa", "pandas", "pyarrow", "networkx", "SALib")
 PACKAGES = ("sim", "runner")
-CRATE = "ro-crate-metadata.json"
 
 WFRUN = "https://w3id.org/ro/wfrun/workflow/0.5"
 PROCESS = "https://w3id.org/ro/wfrun/process/0.5"
@@ -161,7 +160,17 @@ def write_crate(sweep_dir: str | Path) -> Path:
     from rocrate.model import ContextEntity
     from rocrate.rocrate import ROCrate
 
-    from runner.files import ERROR, JOB_OVERRIDES, MANIFEST, RESULTS, RESULTS_TIMESERIES, SUMMARY, job_folders
+    from runner.files import (
+        COLLECTED,
+        CRATE,
+        ERROR,
+        JOB_OVERRIDES,
+        MANIFEST,
+        RESULTS,
+        RESULTS_TIMESERIES,
+        SUMMARY,
+        job_folders,
+    )
     from runner.outputs import atomic_write
 
     sweep_dir = Path(sweep_dir)
@@ -310,7 +319,7 @@ def write_crate(sweep_dir: str | Path) -> Path:
 
     collected = [
         crate.add_file(dest_path=name, properties={"name": f"collected table {name}"})
-        for name in (RESULTS, RESULTS_TIMESERIES, "collected.json")
+        for name in (RESULTS, RESULTS_TIMESERIES, COLLECTED)
         if (sweep_dir / name).is_file()
     ]
     crate.add_action(

@@ -4,9 +4,9 @@ Each test makes a fresh virtual environment and installs the project into it, as
 (``pip install .``) or editable in pip's default mode (``pip install -e .``). To stay quick and
 offline-friendly the project is installed without its dependencies, which the fresh environment
 borrows from the environment running the tests through a ``.pth`` line (a plain path: the test
-environment's own editable install of partnersim is not loaded), with their Jupyter data files. Everything then runs from a
-folder outside the repository: a scenario, a smoke sweep, collect and report, and the user's own
-experiment and scenario from their own config folder.
+environment's own editable install of partnersim is not loaded), with their Jupyter data files.
+Everything then runs from a folder outside the repository: a scenario, a smoke sweep, collect and
+report, the user's own experiment and scenario from their own config folder, and the app.
 """
 
 from __future__ import annotations
