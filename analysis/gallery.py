@@ -53,7 +53,7 @@ def run_smoke(name: str, root: Path = ROOT) -> Path:
     """
     sweep = root / "multirun" / name
     done = subprocess.run(
-        [sys.executable, "-m", "sim", "-m", f"experiment={name}", f"hydra.sweep.dir={sweep}"],
+        [sys.executable, "-m", "runner", "-m", f"experiment={name}", f"hydra.sweep.dir={sweep}"],
         cwd=root,
         capture_output=True,
         text=True,
