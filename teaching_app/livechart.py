@@ -94,6 +94,8 @@ module.exports = {
                             }
                             this.view.change(name, vega.changeset().remove(vega.truthy).insert(rows));
                         }
+                        // New data may need wider axes: lay the chart out again (autosize "pad").
+                        this.view.resize();
                         this.view.runAsync().then(() => {
                             this.mark();
                             resolve();

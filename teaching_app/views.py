@@ -574,7 +574,7 @@ def _outcomes_template(last_week: int, marked: bool, compared: bool, width: int,
         axis = alt.Axis(
             title=textwrap.wrap(unit, 17),
             tickCount=4,
-            format=".1~%" if kind == "share" else "",
+            format=".1~%" if kind == "share" else alt.Undefined,
             titleFontWeight="normal",
         )
         scale = alt.Scale(domain=[0, 1]) if kind == "index" else alt.Scale(zero=True)
@@ -736,7 +736,7 @@ def _class_template(x: str, y: str, width: int, height: int) -> dict:
 
     def axis(o) -> alt.Axis:
         return alt.Axis(
-            title=f"{o.label}: {o.unit}", format=".0%" if o.kind == "share" else "", titleLimit=width
+            title=f"{o.label}: {o.unit}", format=".0%" if o.kind == "share" else alt.Undefined, titleLimit=width
         )
 
     base = alt.Chart(alt.NamedData("runs")).encode(
@@ -755,6 +755,7 @@ def _class_template(x: str, y: str, width: int, height: int) -> dict:
     chart = alt.layer(dots, names).properties(
         width=width,
         height=height,
+        padding={"left": 10, "top": 10, "right": 70, "bottom": 10},  # room for a name at the right
         title=alt.Title(
             "The class's runs (last year run of each)",
             subtitle="; ".join(better) or " ",

@@ -1,0 +1,254 @@
+"""The teaching guide's stories hold: one test per claim of docs/teaching.md, over 20 seeds.
+
+Each claim the guide makes about what the class will see is checked at the seed the guide uses
+(the preset's own, 42, or the seed in the guide's link for Mrs Smith) and over the 20 seeds
+42-61, where it must hold in most of them (:data:`MOST`). The runs are those the app builds:
+presets composed by :func:`runner.compose.compose_config` through ``teaching_app.app.AppModel``,
+stepped week by week. :func:`test_every_claim_is_in_the_guide` keeps the claims' wording in step
+with the guide, so that a claim reworded there is re-examined here.
+
+These are slow-ish (about a minute): every run is cached and shared by the tests of this module.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from teaching_app import app, runs
+from teaching_app import views as app_views
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDE = ROOT / "docs" / "teaching.md"
+
+SEEDS = tuple(range(42, 62))
+#: A claim holds "in most seeds" when it holds in at least this share of :data:`SEEDS`.
+MOST = 0.75
+#: The seed of every preset as shipped.
+DEFAULT_SEED = 42
+#: The seed of the guide's Mrs Smith link (``?scenario=mrs_smith&seed=45``): see the guide.
+MRS_SMITH_SEED = 45
+#: The levers the guide moves for Mrs Smith.
+MRS_SMITH_LEVERS = {"shared_records": 0.9, "pooled_budget_share": 0.8}
+
+#: Each claim, as the guide words it (a fragment of docs/teaching.md).
+CLAIMS = {
+    "mrs_smith_baseline": "Her first discharge is *discharged home before support was in place*",
+    "mrs_smith_dispute": "weeks of *agencies dispute who pays*",
+    "mrs_smith_levers": "she is *funded from the pooled budget*, with no dispute over who pays",
+    "mrs_smith_supported": "at this seed she is *discharged home with support in place*",
+    "mrs_smith_supported_often": "a first discharge with support in place comes in about three seeds "
+    "in five, against one in ten without the levers",
+    "money_turf_ego_trust": "The network starts in reds and oranges (low trust",
+    "money_turf_ego_climb": "Waiting and unmet need climb on the plots",
+    "care_trust_boundaries": "the dashed lines sit on the black ones",
+    "care_trust_better": "Waits are shorter, there are fewer repeated assessments and less unmet need "
+    "than in `money_turf_ego`",
+    "invite_everyone_worse": "waiting and unmet need are higher and trust lower than in the baseline",
+    "pool_withdrawal_fall": "Trust drops within weeks",
+    "pool_withdrawal_slow": "takes about a year to win back half of what it lost",
+    "pool_withdrawal_follow": "Unmet need is a little higher in the year after the withdrawal",
+    "dedicated_time_end": "Over the final year, loyalty to the partnership is higher than in the "
+    "baseline, and so are waits, unmet need and readmissions",
+}
+
+
+@cache
+def weekly(preset: str, seed: int, weeks: int, levers: tuple = ()) -> pd.DataFrame:
+    """The weekly table of a preset run as the app builds it."""
+    model = app.AppModel(preset=preset, seed=seed, **dict(levers))
+    for _ in range(weeks):
+        model.step()
+    return runs.weekly_table(model)
+
+
+@cache
+def journey(seed: int, levers: tuple = (), weeks: int = 12) -> tuple[str, ...]:
+    """Mrs Smith's events, in order, over her first ``weeks`` weeks."""
+    model = app.AppModel(preset="mrs_smith", seed=seed, **dict(levers))
+    for _ in range(weeks):
+        model.step()
+    return tuple(entry["event"] for entry in model.journey)
+
+
+def first_discharge(events: tuple[str, ...]) -> str:
+    """How her first discharge went: "supported", "unsupported" or "none"."""
+    for event in events:
+        if event == "discharged home with support in place":
+            return "supported"
+        if event == "discharged home before support was in place":
+            return "unsupported"
+    return "none"
+
+
+def check(claim, default_seed: int = DEFAULT_SEED) -> None:
+    """A claim holds at the guide's seed and in most of :data:`SEEDS`."""
+    assert claim(default_seed), f"not at the guide's seed {default_seed}"
+    held = [seed for seed in SEEDS if claim(seed)]
+    assert len(held) >= MOST * len(SEEDS), f"holds in {len(held)} of {len(SEEDS)} seeds: {held}"
+
+
+def year(table: pd.DataFrame, column: str, weeks: slice = slice(None)) -> float:
+    """The mean of a weekly column over some weeks."""
+    return float(table[column].iloc[weeks].mean())
+
+
+def readmission_rate(table: pd.DataFrame) -> float:
+    """Readmissions over discharges, as the registry's ratio outcome is summarised."""
+    return float(table["readmissions"].sum() / table["discharges"].sum())
+
+
+LEVERS = tuple(sorted(MRS_SMITH_LEVERS.items()))
+
+
+# ------------------------------------------------------------------------------ the guide
+def test_every_claim_is_in_the_guide():
+    text = " ".join(GUIDE.read_text().split())
+    for name, words in CLAIMS.items():
+        assert words in text, name
+    assert f"?scenario=mrs_smith&seed={MRS_SMITH_SEED}" in text
+
+
+# ------------------------------------------------------------------------------ Mrs Smith
+def test_mrs_smith_is_discharged_before_support_is_in_place():
+    check(lambda seed: first_discharge(journey(seed)) == "unsupported", MRS_SMITH_SEED)
+
+
+def test_mrs_smith_waits_while_agencies_dispute_who_pays():
+    check(lambda seed: "agencies dispute who pays" in journey(seed), MRS_SMITH_SEED)
+
+
+def test_mrs_smith_with_shared_records_and_a_pool_is_funded_from_the_pool():
+    def claim(seed: int) -> bool:
+        events = journey(seed, LEVERS)
+        return "funded from the pooled budget" in events and "agencies dispute who pays" not in events
+
+    check(claim, MRS_SMITH_SEED)
+
+
+def test_mrs_smith_with_the_levers_is_discharged_with_support_more_often_than_not():
+    # Weaker than the other claims, and the guide says so: more than half the seeds (12 of 20 on
+    # 3 Dec 2026), and far more often than without the levers (3 of 20).
+    supported = [seed for seed in SEEDS if first_discharge(journey(seed, LEVERS)) == "supported"]
+    without = [seed for seed in SEEDS if first_discharge(journey(seed)) == "supported"]
+    assert MRS_SMITH_SEED in supported
+    assert 0.5 * len(SEEDS) < len(supported) <= 0.7 * len(SEEDS), supported  # "about three in five"
+    assert len(without) <= 0.2 * len(SEEDS), without  # "one in ten"
+
+
+# ------------------------------------------------------------------------------ money, turf and ego
+def test_money_turf_ego_starts_with_low_trust():
+    def claim(seed: int) -> bool:
+        trust = weekly("money_turf_ego", seed, 52)["mean_trust"].iloc[0]
+        return trust < 0.35 and trust < weekly("baseline", seed, 52)["mean_trust"].iloc[0]
+
+    check(claim)
+
+
+def test_money_turf_ego_waiting_and_unmet_need_climb():
+    def claim(seed: int) -> bool:
+        t = weekly("money_turf_ego", seed, 52)
+        early, late = slice(0, 8), slice(40, 52)
+        return all(year(t, c, late) > year(t, c, early) for c in ("mean_wait_weeks", "unmet_need"))
+
+    check(claim)
+
+
+# ------------------------------------------------------------------------------ care trust
+def test_care_trust_boundaries_coincide():
+    def claim(seed: int) -> bool:
+        segments = app_views.boundary_segments(app.AppModel(preset="care_trust", seed=seed))
+        edges = {
+            kind: {tuple(r) for r in group[["x", "y", "x2", "y2"]].to_numpy()}
+            for kind, group in segments.groupby("boundary")
+        }
+        return edges["health"] <= edges["council"]
+
+    check(claim)
+
+
+def test_care_trust_beats_money_turf_ego_in_its_first_year():
+    def claim(seed: int) -> bool:
+        ct, mte = weekly("care_trust", seed, 52), weekly("money_turf_ego", seed, 52)
+        return all(
+            year(ct, c) < year(mte, c) for c in ("mean_wait_weeks", "assessments_per_user", "unmet_need")
+        )
+
+    check(claim)
+
+
+# ------------------------------------------------------------------------------ invite everyone
+def test_invite_everyone_is_worse_than_the_baseline_in_its_first_year():
+    def claim(seed: int) -> bool:
+        ie, base = weekly("invite_everyone", seed, 52), weekly("baseline", seed, 52)
+        return (
+            year(ie, "mean_wait_weeks") > year(base, "mean_wait_weeks")
+            and year(ie, "unmet_need") > year(base, "unmet_need")
+            and year(ie, "mean_trust") < year(base, "mean_trust")
+        )
+
+    check(claim)
+
+
+# ------------------------------------------------------------------------------ pool withdrawal
+SHOCK = 104
+
+
+def _trust_after_shock(seed: int) -> tuple[float, float, np.ndarray]:
+    """Trust the week before the shock, its low within 4 weeks, and trust from that low on."""
+    t = weekly("pool_withdrawal", seed, SHOCK + 53)
+    trust = t["mean_trust"].to_numpy()
+    at = int(np.flatnonzero(t["week"].to_numpy() == SHOCK)[0])
+    low = at + int(np.argmin(trust[at : at + 4]))
+    return float(trust[at - 1]), float(trust[low]), trust[low:]
+
+
+def test_pool_withdrawal_trust_drops_within_weeks():
+    def claim(seed: int) -> bool:
+        before, low, _ = _trust_after_shock(seed)
+        return before - low >= runs.TRUST_FALL  # a sharp fall, as the app's narrative calls it
+
+    check(claim)
+    model = app.AppModel(preset="pool_withdrawal")
+    for _ in range(SHOCK + 4):
+        model.step()
+    assert any(e["kind"] == "trust fell" and SHOCK <= e["week"] <= SHOCK + 3 for e in runs.narrative(model))
+
+
+def test_pool_withdrawal_trust_recovers_far_more_slowly_than_it_fell():
+    def claim(seed: int) -> bool:
+        before, low, after = _trust_after_shock(seed)
+        half = low + (before - low) / 2
+        # it fell in at most four weeks; half of it is not back within 40 weeks (ten times as long)
+        return bool((after[:40] < half).all())
+
+    check(claim)
+
+
+def test_pool_withdrawal_unmet_need_follows():
+    def claim(seed: int) -> bool:
+        t = weekly("pool_withdrawal", seed, SHOCK + 53)
+        before, after = slice(SHOCK - 52, SHOCK), slice(SHOCK + 1, SHOCK + 53)
+        return year(t, "unmet_need", after) > year(t, "unmet_need", before)
+
+    # Not claimed: waiting. It was longer in the year after in only 14 of the 20 seeds on
+    # 3 Dec 2026 (and by a few per cent), so the guide says waits barely move.
+    check(claim)
+
+
+# ------------------------------------------------------------------------------ dedicated time
+def test_dedicated_time_costs_users_by_the_final_year():
+    def claim(seed: int) -> bool:
+        dt = weekly("dedicated_time", seed, 260).tail(52)
+        base = weekly("baseline", seed, 260).tail(52)
+        return (
+            year(dt, "mean_loyalty") > year(base, "mean_loyalty")
+            and year(dt, "mean_wait_weeks") > year(base, "mean_wait_weeks")
+            and year(dt, "unmet_need") > year(base, "unmet_need")
+            and readmission_rate(dt) > readmission_rate(base)
+        )
+
+    check(claim)
