@@ -221,15 +221,14 @@ class Lesson:
         self.choose(preset, levers or {}, seed)
 
     def choose(self, preset: str, levers: dict | None = None, seed: int | None = None) -> None:
-        """Start a preset at week 0 with its own levers (and the seed kept unless one is given)."""
+        """Start a preset at week 0 with its own levers and seed, unless others are given."""
         shipped = AppModel(preset=preset)
         self.preset = preset
         self.levers = {name: getattr(shipped.config.policy, name) for name in runs.lever_fields()}
         self.levers.update(levers or {})
-        if seed is not None:
-            self.seed_text = str(seed)
-        elif not hasattr(self, "seed_text"):
-            self.seed_text = str(shipped.config.run.seed)
+        # A scenario starts as shipped, its seed included, so that the guide's stories are the
+        # ones the class sees.
+        self.seed_text = str(seed if seed is not None else shipped.config.run.seed)
         self.reference_preset = preset
         self.model = shipped
         self.reset()

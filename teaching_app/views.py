@@ -735,9 +735,8 @@ def _class_template(x: str, y: str, width: int, height: int) -> dict:
     ox, oy = outcome(x), outcome(y)
 
     def axis(o) -> alt.Axis:
-        return alt.Axis(
-            title=f"{o.label}: {o.unit}", format=".0%" if o.kind == "share" else alt.Undefined, titleLimit=width
-        )
+        form = ".0%" if o.kind == "share" else alt.Undefined
+        return alt.Axis(title=f"{o.label}: {o.unit}", format=form, titleLimit=width)
 
     base = alt.Chart(alt.NamedData("runs")).encode(
         x=alt.X("x:Q", axis=axis(ox), scale=alt.Scale(zero=False)),

@@ -900,3 +900,14 @@ def test_browser_map_and_network_are_redrawn_with_each_weeks_data(tab):
         f"() => +document.querySelector('.partnersim-network [data-drawn]').dataset.drawn > {before}"
     )
     assert tab.errors == []
+
+
+def test_choosing_a_scenario_starts_it_as_shipped_seed_included():
+    lesson = app.Lesson("mrs_smith", seed=45)
+    assert lesson.model.config.run.seed == 45
+    lesson.levers["coterminosity"] = 1.0
+    lesson.choose("care_trust")
+    shipped = app.AppModel(preset="care_trust")
+    assert lesson.model.config.run.seed == shipped.config.run.seed == 42
+    assert lesson.model.config.policy == shipped.config.policy
+    assert lesson.seed_text == "42" and not lesson.pending
