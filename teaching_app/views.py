@@ -57,8 +57,11 @@ TEXT_PX = 14
 # The outcome plots: the run as set, and the reference run it is compared with.
 YOURS = "your change"
 
-#: What the journey shows for the need an event concerns when the model's journey does not record
-#: it (its entries hold the week, the event, the agency and the professional, not the need).
+#: What the journey shows for the need of an event that concerns her as a whole (the model's
+#: journey names no need for those: a hospital admission, a discharge, a shock).
+AS_A_WHOLE = "her as a whole"
+#: ... and for an entry of a journey that records no need at all (a journey.csv written before the
+#: model recorded needs).
 NEED_NOT_RECORDED = "not recorded"
 REFERENCE = "reference"
 
@@ -612,6 +615,13 @@ def event_kind(event: str) -> str:
     return "other"
 
 
+def _need(entry: dict[str, Any]) -> str:
+    """The need a journey entry concerns, as the timeline shows it."""
+    if "need" not in entry:
+        return NEED_NOT_RECORDED
+    return entry["need"] or AS_A_WHOLE
+
+
 def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
     """The traced user's events, with the same event repeated week after week merged into a span.
 
@@ -620,8 +630,8 @@ def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
 
     Returns:
         Columns ``start, end`` (weeks, inclusive), ``event``, ``agency``, ``professional``,
-        ``need`` (the need the event concerns, :data:`NEED_NOT_RECORDED` where the model's journey
-        does not say), ``kind`` and ``when`` ("week 4" or "weeks 4-8"), in the order they
+        ``need`` (the needs the event concerns, as the model's journey names them, or
+        :data:`AS_A_WHOLE`), ``kind`` and ``when`` ("week 4" or "weeks 4-8"), in the order they
         happened.
     """
     spans: list[dict[str, Any]] = []
@@ -631,7 +641,7 @@ def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
             last is not None
             and last["event"] == entry["event"]
             and last["agency"] == (entry["agency"] or "all agencies")
-            and last["need"] == (entry.get("need") or NEED_NOT_RECORDED)
+            and last["need"] == _need(entry)
             and entry["week"] - last["end"] <= 1
         ):
             last["end"] = entry["week"]
@@ -643,7 +653,7 @@ def journey_spans(journey: list[dict[str, Any]]) -> pd.DataFrame:
                 "event": entry["event"],
                 "agency": entry["agency"] or "all agencies",
                 "professional": entry["professional"],
-                "need": entry.get("need") or NEED_NOT_RECORDED,
+                "need": _need(entry),
             }
         )
     frame = pd.DataFrame(spans, columns=["start", "end", "event", "agency", "professional", "need"])

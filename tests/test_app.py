@@ -911,3 +911,22 @@ def test_choosing_a_scenario_starts_it_as_shipped_seed_included():
     assert lesson.model.config.run.seed == shipped.config.run.seed == 42
     assert lesson.model.config.policy == shipped.config.policy
     assert lesson.seed_text == "42" and not lesson.pending
+
+
+def test_mrs_smiths_timeline_names_the_need_of_every_event():
+    from sim.population import DOMAINS
+
+    model = app.AppModel(preset="mrs_smith", seed=45)
+    for _ in range(10):
+        model.step()
+    spans = app_views.journey_spans(model.journey)
+    names = {d.replace("_", " ") for d in DOMAINS}
+    assert app_views.NEED_NOT_RECORDED not in set(spans["need"])
+    for event, need in zip(spans["event"], spans["need"], strict=True):
+        if need == app_views.AS_A_WHOLE:
+            continue
+        assert set(need.split(", ")) <= names, (event, need)
+    disputes = spans.loc[spans["event"] == "agencies dispute who pays", "need"]
+    assert len(disputes) and app_views.AS_A_WHOLE not in set(disputes)  # a dispute is over a need
+    hospital = spans.loc[spans["event"].str.startswith("discharged home"), "need"]
+    assert set(hospital) == {app_views.AS_A_WHOLE}
