@@ -220,6 +220,18 @@ def shown(name: str, value: float) -> str:
     return outcome(name).format(value)
 
 
+# How a difference reads, by the registry's kind of outcome: the size's format and scale, the
+# smallest difference worth words, and the words for more and for less (None: any other kind).
+_DIFFERENCE: dict[str | None, tuple[str, float, float, str, str]] = {
+    "weeks": ("{:.1f} weeks", 1.0, 0.05, "longer", "shorter"),
+    "share": ("{:.1f} percentage points", 100.0, 0.0005, "higher", "lower"),
+    "index": ("{:.3f}", 1.0, 0.0005, "higher", "lower"),
+    "pounds": ("£{:,.0f}", 1.0, 0.5, "more", "less"),
+    "hours": ("{:.1f} hours a week", 1.0, 0.05, "more", "fewer"),
+    None: ("{:.2f}", 1.0, 0.005, "higher", "lower"),
+}
+
+
 def difference_words(name: str, yours: float, reference: float) -> tuple[str, str]:
     """The difference between two values of an outcome in words, and whether it is better.
 
@@ -237,31 +249,14 @@ def difference_words(name: str, yours: float, reference: float) -> tuple[str, st
     if not (np.isfinite(yours) and np.isfinite(reference)):
         return f"{o.label}: no data yet", "the same"
     d = yours - reference
-    up = d > 0
-    if o.kind == "weeks":
-        size, small = f"{abs(d):.1f} weeks", 0.05
-        way = "longer" if up else "shorter"
-    elif o.kind == "share":
-        size, small = f"{100 * abs(d):.1f} percentage points", 0.0005
-        way = "higher" if up else "lower"
-    elif o.kind == "index":
-        size, small = f"{abs(d):.3f}", 0.0005
-        way = "higher" if up else "lower"
-    elif o.kind == "pounds":
-        size, small = f"£{abs(d):,.0f}", 0.5
-        way = "more" if up else "less"
-    elif o.kind == "hours":
-        size, small = f"{abs(d):.1f} hours a week", 0.05
-        way = "more" if up else "fewer"
-    else:
-        size, small = f"{abs(d):.2f}", 0.005
-        way = "higher" if up else "lower"
+    fmt, scale, small, more, less = _DIFFERENCE.get(o.kind, _DIFFERENCE[None])
+    size, way = fmt.format(scale * abs(d)), more if d > 0 else less
     if abs(d) < small:
         return f"{o.label}: the same", "the same"
     if o.better is None:
         verdict = "no better or worse"
     else:
-        verdict = "better" if (o.better == "higher") == up else "worse"
+        verdict = "better" if (o.better == "higher") == (d > 0) else "worse"
     return f"{o.label} {size} {way}", verdict
 
 
