@@ -143,13 +143,13 @@ class WorkforceParams:
     turnover_low_morale: float = p(0.01, 0, 1, "extra weekly chance of leaving at zero morale")
     vacancy_weeks: int = p(8, 0, 104, "weeks a post stays empty after a leaver")
     casework_share: float = p(
-        0.6,
+        0.75,
         0.05,
         1,
         "share of non-partnership hours available for casework (the rest is administration and travel)",
     )
     reserved_share: float = p(
-        0.15,
+        0.05,
         0,
         1,
         "share of casework hours kept for assessments and new packages when ongoing work would take them all",
@@ -169,6 +169,12 @@ class AssessmentParams:
         0.6, 0, 1, "how far one joint team covering the user shares an assessment without shared records"
     )
     capacity_share: float = p(0.08, 0, 1, "share of an agency's casework hours given to assessments")
+    review_reassess: float = p(
+        0.25, 0, 1, "chance a review needs a fresh assessment (done again unless the partner's records are shared and trusted)"
+    )
+    wait_weight: float = p(
+        0.3, 0, 10, "priority points per week waited in assessment, panel and service queues (severity counts 5)"
+    )
 
 
 @dataclass
@@ -184,7 +190,13 @@ class FundingParams:
     over_budget_refusal: float = p(
         0.6, 0, 1, "how far an over-budget agency refuses new costs (cost-shifting)"
     )
-    user_involvement_saving: float = p(0.15, 0, 1, "share of package cost saved by a perfect fit to needs")
+    panel_share: float = p(
+        0.05, 0, 1, "share of an agency's casework hours given to funding decisions (its panel)"
+    )
+    decision_hours: float = p(1.0, 0, 40, "professional hours per funding decision")
+    negotiation_hours: float = p(
+        1.0, 0, 40, "hours each side spends per week negotiating who pays, or on a pool sign-off that is contested"
+    )
 
 
 @dataclass
@@ -219,8 +231,18 @@ class OutcomeParams:
     )
     post_discharge_factor: float = p(9.0, 0, 100, "admission risk multiplier in the 4 weeks after discharge")
     stay_weeks: float = p(1.5, 0.5, 52, "mean length of a hospital stay, weeks")
-    leave_well: float = p(0.025, 0, 1, "weekly chance a user whose needs are met no longer needs services")
+    leave_well: float = p(
+        0.04, 0, 1, "weekly chance that a user whose needs have been met for long enough no longer needs services"
+    )
+    met_weeks_to_leave: int = p(
+        12, 0, 520, "weeks with every accepted need met (since arrival or the last admission) before a user can leave services well"
+    )
     leave_badly: float = p(0.012, 0, 1, "weekly chance of leaving badly (care home, death) at well-being 0")
+    intermediate_care_share: float = p(
+        0.4, 0, 1, "chance that a patient with a health need needs a step-down (intermediate care) place before going home"
+    )
+    intermediate_care_places: int = p(3, 0, 100_000, "step-down places per health area")
+    intermediate_care_weeks: int = p(3, 1, 52, "weeks a patient holds a step-down place")
     readmission_window: int = p(4, 1, 52, "weeks after discharge in which an admission is a readmission")
 
 
@@ -277,14 +299,19 @@ class LoyaltyParams:
 
     initial: float = p(0.3, 0, 1, "mean loyalty to the partnership at the start")
     appraisal: float = p(
-        0.08, 0, 1, "monthly pull of appraisal towards its weights (joint vs own indicators)"
+        0.08,
+        0,
+        1,
+        "monthly appraisal: rise with joint cases achieved (times the joint weight), fall with joint cases failed (times the own weight)",
     )
     benefit: float = p(0.002, 0, 1, "rise per joint case seen to succeed for the user")
-    dedicated: float = p(0.06, 0, 1, "weekly rise per unit of dedicated time")
+    dedicated: float = p(0.3, 0, 1, "rise per full week of protected time spent with partners")
     resentment: float = p(0.1, 0, 1, "fall per joint contact with a better-paid partner, per unit of pay gap")
     no_detriment_relief: float = p(0.85, 0, 1, "share of pay resentment removed by no-detriment terms")
     overload: float = p(0.01, 0, 1, "fall per week of overload")
-    shock: float = p(0.3, 0, 1, "fall when the partnership's pooled money is withdrawn (times the share)")
+    shock: float = p(
+        0.3, 0, 1, "fall when the partnership's pooled money is withdrawn or misused (times the share)"
+    )
 
 
 @dataclass
@@ -311,6 +338,15 @@ class DecisionParams:
         0.1, 0, 1, "chance that an agency under full pressure, with no trust or loyalty, withdraws"
     )
     withdraw_share: float = p(0.5, 0, 1, "share of its pooled money an agency takes back when it withdraws")
+    misuse_base: float = p(
+        0.1,
+        0,
+        1,
+        "chance that an agency under full pressure, with no trust or loyalty, uses pooled money for purposes not agreed",
+    )
+    misuse_share: float = p(
+        0.2, 0, 1, "share of its year's pooled contributions an agency uses for purposes not agreed"
+    )
     budget_growth: float = p(0.02, -1, 1, "yearly budget growth")
     discharge_pressure: float = p(
         0.5,
@@ -331,7 +367,12 @@ class CommunityParams:
         5,
         "capacity of voluntary and community groups, relative to the statutory staff the needs they take on would need",
     )
-    misfit: float = p(0.1, 0, 1, "share of a delivered service that misses the need when users have no say")
+    misfit: float = p(
+        0.1, 0, 0.9, "share of a package's hours that miss the need when users have no say (wasted hours)"
+    )
+    involvement_hours: float = p(
+        1.0, 0, 40, "extra hours an assessment takes to involve the user, at full user involvement"
+    )
 
 
 @dataclass
@@ -351,7 +392,9 @@ class ModelParams:
     meetings: MeetingParams = field(default_factory=MeetingParams)
     decisions: DecisionParams = field(default_factory=DecisionParams)
     community: CommunityParams = field(default_factory=CommunityParams)
-    defensiveness: float = p(0.5, 0, 1, "how defensive statutory agencies are of their turf and budgets")
+    defensiveness: float = p(
+        0.5, 0, 1, "how defensive statutory agencies are of their turf and budgets (each agency's, unless its world entry sets its own)"
+    )
 
 
 @dataclass

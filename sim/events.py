@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sim.staff import Staff
 
 # Counters that run over the whole run; every other counter ends in "_week" and restarts each week.
-_RUNNING = ("arrived", "left", "withdrawals")
+_RUNNING = ("arrived", "left", "withdrawals", "pool_misuse")
 _WEEKLY = (
     "assessments_week",
     "coordinations_week",
@@ -32,6 +32,11 @@ _WEEKLY = (
     "unsupported_discharges_week",
     "delayed_council_week",
     "delayed_health_week",
+    "delayed_both_week",
+    "pool_disputes_week",
+    "reassessments_week",
+    "sessions_week",
+    "protected_hours_week",
     "left_well_week",
     "left_badly_week",
     "leavers_week",
@@ -64,6 +69,7 @@ class EventLog:
         self.counters: dict[str, int] = {}
         self.journey: list[dict] = []
         self._cases: list[tuple[np.ndarray, ...]] = []
+        self.readmitted_by_discharge: dict[int, int] = {}
         self._case_arrays: tuple[np.ndarray, ...] | None = None
         self.new_week(0)
 
@@ -74,6 +80,11 @@ class EventLog:
         self.counters = {**dict.fromkeys(_RUNNING, 0), **keep, **dict.fromkeys(_WEEKLY, 0)}
         self._cases.clear()
         self._case_arrays = None
+
+    def readmitted_after(self, discharge_weeks: np.ndarray) -> None:
+        """Credit readmissions to the weeks of the discharges they followed (the discharge cohorts)."""
+        for week, n in zip(*np.unique(discharge_weeks, return_counts=True), strict=True):
+            self.readmitted_by_discharge[int(week)] = self.readmitted_by_discharge.get(int(week), 0) + int(n)
 
     def joint_case(self, i: np.ndarray, j: np.ndarray, ok: np.ndarray, users: np.ndarray) -> None:
         """Record joint cases handled by professionals ``i`` and ``j`` for ``users`` (success ``ok``).

@@ -6,8 +6,10 @@ One week, in the order the model runs it (see ``docs/ODD.md``, process overview)
 2. the workforce's week is planned (sickness, vacancies, meetings and training booked); budget
    instalments are paid; arrivals and hospital discharge referrals
 3. referral and assessment
-4. funding: pool or negotiation; means test
-5. delivery and coordination of joint cases
+4. funding: means test, then each agency's panel: the pool (within its scope, once the partner
+   signs off), a negotiation between two agencies, or one agency alone
+5. coordination of new starts and reviews of joint cases; protected partnership time spent;
+   delivery with the casework hours left
 6. users' outcomes: well-being, hospital, readmission, leaving
 7. relationships from this week's events: trust, culture and shared understanding, loyalty, morale
 8. meetings and joint training
@@ -37,6 +39,7 @@ from sim.mechanisms import (
     loyalty,
     meetings,
     outcomes,
+    protected,
     trust,
     workforce,
 )
@@ -82,7 +85,7 @@ class PartnershipModel(mesa.Model):
         self.week = 0
         self.money = {"allocated": 0.0, "spent": 0.0}
         self.shock_weeks: list[int] = []
-        self.history: dict[str, list[float]] = {"discharges": [], "readmissions": []}
+        self.history: dict[str, list[float]] = {"discharges": [], "cohort_discharges": [], "cohort_readmitted": []}
         self.week_spend = 0.0
         self.week_meeting_hours = 0.0
         self.week_training_hours = 0.0
@@ -135,6 +138,7 @@ class PartnershipModel(mesa.Model):
         self.agency_sector_council = np.array([s == "council" for s in sectors])
         self.agency_is_pool_member = np.array([a.pool_member for a in self.agency_list])
         self.agency_joint_weight = np.where(self.agency_statutory, self.policy.joint_indicators, 0.5)
+        self.agency_defensiveness = np.full(self.n_agencies, self.params.defensiveness)
         # Records flow between two agencies as far as the lever shares them and their systems
         # are compatible (GP notes "on the back of an envelope" vs council systems).
         quality = np.array([a.info_quality for a in self.agency_list])
@@ -147,6 +151,7 @@ class PartnershipModel(mesa.Model):
         self.agency_pool_factor = np.ones(self.n_agencies)
         self.new_hours = z.copy()
         self.ongoing: coordination.Ongoing | None = None  # this week's ongoing packages
+        self.coordinated: coordination.Coordinated | None = None  # this week's starts and reviews
 
     def _build_staff(self) -> None:
         w, pop = self.params.workforce, self.params.population
@@ -221,7 +226,7 @@ class PartnershipModel(mesa.Model):
         from sim.mechanisms import community
 
         users, doms = rows[u][agency], d[agency]
-        cost = community.weekly_cost(self, pop.hours[users, doms], pop.resp[users, doms])
+        cost = community.weekly_cost(self, pop.hours[users, doms] * community.waste(self), pop.resp[users, doms])
         weekly = np.bincount(funder[agency], weights=cost, minlength=self.n_agencies)
         self.agency_budget = 52.0 * weekly * self.params.funding.budget_headroom
 
@@ -243,6 +248,7 @@ class PartnershipModel(mesa.Model):
         statutory = (funder >= 0) & (funder < self.n_agencies)
         statutory &= self.agency_statutory[np.clip(funder, 0, self.n_agencies - 1)]
         hours = np.where(statutory, self.pop.hours[joint], 0.0)
+        hours = hours * community.waste(self)
         cost = community.weekly_cost(self, hours, np.clip(funder, 0, self.n_agencies - 1)).sum(axis=1)
         weekly_in = share * (self.agency_budget * self.agency_is_pool_member).sum() / 52.0
         take = np.cumsum(cost) <= weekly_in
@@ -262,6 +268,8 @@ class PartnershipModel(mesa.Model):
         workforce.reserve_new_work(self)
         assessment.assess(self)
         funding.fund(self)
+        coordination.coordinate_week(self)
+        protected.spend(self)
         coordination.deliver(self)
         outcomes.update(self)
         trust.update(self.staff, self.log, self.params.trust)

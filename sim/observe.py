@@ -128,9 +128,15 @@ def measure(model: PartnershipModel) -> None:
     referred = rows[pop.arrived.take(rows) >= 0]
     hist = model.history
     hist["discharges"].append(cnt["discharges_week"])
-    hist["readmissions"].append(cnt["readmissions_week"])
-    dis = sum(hist["discharges"][-READMISSION_WINDOW:])
-    rea = sum(hist["readmissions"][-READMISSION_WINDOW:])
+    # The discharge cohort whose readmission window has just closed: every readmission that
+    # follows one of its discharges is known by now, so the share is never above 1.
+    cohort = model.week - model.params.outcomes.readmission_window
+    cohort_discharges = hist["discharges"][cohort] if cohort >= 0 else 0
+    cohort_readmitted = model.log.readmitted_by_discharge.get(cohort, 0) if cohort >= 0 else 0
+    hist["cohort_discharges"].append(cohort_discharges)
+    hist["cohort_readmitted"].append(cohort_readmitted)
+    dis = sum(hist["cohort_discharges"][-READMISSION_WINDOW:])
+    rea = sum(hist["cohort_readmitted"][-READMISSION_WINDOW:])
     needs = np.count_nonzero(pop.hours.take(rows, axis=0))  # (hours are never negative: 0 is no need)
     unmet = model.week_unmet
     model.row = {
@@ -163,6 +169,13 @@ def measure(model: PartnershipModel) -> None:
         "unsupported_discharges": cnt["unsupported_discharges_week"],
         "delayed_discharges_council": cnt["delayed_council_week"],
         "delayed_discharges_health": cnt["delayed_health_week"],
+        "delayed_discharges_both": cnt["delayed_both_week"],
+        "cohort_discharges": cohort_discharges,
+        "cohort_readmitted": cohort_readmitted,
+        "reassessments": cnt["reassessments_week"],
+        "pool_disputes": cnt["pool_disputes_week"],
+        "pool_misuse_events": cnt["pool_misuse"],
+        "protected_hours": float(cnt["protected_hours_week"]),
         "meeting_hours": float(model.week_meeting_hours),
         "training_hours": float(model.week_training_hours),
         "partnership_hours": float(model.week_partnership_hours),

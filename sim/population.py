@@ -88,7 +88,9 @@ class Population:
     holds), ``funder`` (agency, pool or self per domain), ``key`` (key professional per domain),
     ``met`` (need met this week), ``assessments``, ``professionals_met``, ``weeks_waited``,
     ``readmissions``, ``wait_start``, ``arrived``, ``last_discharge``, ``outcome``,
-    ``dispute_weeks``.
+    ``dispute_weeks``, ``met_streak`` (weeks with every accepted need met, since arrival or the last admission),
+    ``fit_before`` (fit for discharge at the last look), ``needs_ic`` (needs a step-down place before
+    going home), ``ic_until`` (week until which a step-down place is held).
     """
 
     def __init__(self, capacity: int = 1024):
@@ -131,6 +133,10 @@ class Population:
             "last_discharge": (np.int32, ()),
             "outcome": (np.int8, ()),
             "dispute_weeks": (np.int32, ()),
+            "met_streak": (np.int32, ()),
+            "fit_before": (bool, ()),
+            "needs_ic": (bool, ()),
+            "ic_until": (np.int32, ()),
         }
         for name, (dtype, shape) in specs.items():
             new = np.zeros((cap, *shape), dtype=dtype)

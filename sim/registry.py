@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Weeks over which the weekly ``readmission_rate`` column relates readmissions to discharges.
+#: Discharge cohorts (weeks) over which the weekly ``readmission_rate`` column is computed.
 READMISSION_WINDOW = 13
 # A long wait, as England's figures count one: more than six months (ADASS counts people waiting
 # for a social care assessment who have waited more than six months).
@@ -139,9 +139,17 @@ OUTCOMES: tuple[Outcome, ...] = (
             "lower", _PER_WEEK, group="users", plural=True),
     Outcome("delayed_discharges_health", "Delayed discharges (health)", "bed-weeks per week", "count",
             "lower", _PER_WEEK, group="users", plural=True),
+    Outcome("delayed_discharges_both", "Delayed discharges (both)", "bed-weeks per week", "count",
+            "lower", _PER_WEEK, group="users", plural=True),
     Outcome("readmission_rate", "Readmission rate",
-            f"% readmitted within {READMISSION_WINDOW} weeks of discharge", "share", "lower", _SHARE,
-            summary=RATIO, of=("readmissions", "discharges"), group="users"),
+            "% of discharges readmitted within the readmission window", "share", "lower", _SHARE,
+            summary=RATIO, of=("cohort_readmitted", "cohort_discharges"), group="users"),
+    Outcome("reassessments", "Reassessments", "users assessed again per week (reviews, readmission)",
+            "count", "lower", _PER_WEEK, group="users", plural=True),
+    Outcome("pool_disputes", "Pool disputes", "contested pool sign-offs per week", "count", "lower",
+            _PER_WEEK, group="costs", plural=True),
+    Outcome("pool_misuse_events", "Pool misuse events", "uses of pooled money not agreed, so far",
+            "count", "lower", "{:d}", summary=LAST, group="costs", plural=True),
     Outcome("withdrawals", "Pool withdrawals", "withdrawals so far", "count", None, "{:d}", summary=LAST,
             group="costs", plural=True),
 )  # fmt: skip
@@ -185,6 +193,13 @@ COLUMNS = (
     "unsupported_discharges",
     "delayed_discharges_council",
     "delayed_discharges_health",
+    "delayed_discharges_both",
+    "cohort_discharges",
+    "cohort_readmitted",
+    "reassessments",
+    "pool_disputes",
+    "pool_misuse_events",
+    "protected_hours",
     "meeting_hours",
     "training_hours",
     "partnership_hours",

@@ -31,7 +31,9 @@ class Staff:
     ``free`` (casework hours left this week), ``partnership`` (partnership hours left this week),
     ``caseload`` (keyed casework hours), ``problem`` (had a failed joint case since the last
     meeting), ``contact`` (met agency b this week), ``resentment`` (this week's pay resentment),
-    ``successes`` (joint cases seen to succeed this week).
+    ``successes`` (joint cases seen to succeed this week), ``together`` (protected hours spent in
+    sessions with a partner this week), ``joint_ok`` and ``joint_all`` (joint cases that succeeded,
+    and all joint cases, since the last appraisal).
 
     Posts are numbered by employer, which never changes (:meth:`set_employers`): ``employs`` is the
     ``[n_agencies, n]`` matrix with a 1 where agency a employs post i (its row sums or averages over
@@ -64,6 +66,9 @@ class Staff:
         self.contact = np.zeros((n, n_agencies), bool)
         self.resentment = np.zeros(n)
         self.successes = np.zeros(n)
+        self.together = np.zeros(n)
+        self.joint_ok = np.zeros(n)
+        self.joint_all = np.zeros(n)
         self.sick = np.zeros(n, bool)
         self.overloaded = np.zeros(n, bool)
         self.n_agencies = n_agencies
@@ -106,7 +111,11 @@ class Workforce:
 
     Attributes:
         staff: the arrays (:class:`Staff`).
-        partnership_hours: partnership hours (meetings, training, coordination) spent this week.
+        partnership_hours: partnership hours (meetings, training, coordination, negotiation,
+            protected time) spent this week.
+        overhead: casework hours per agency taken by partnership work and reassessments since
+            the agency last set aside its hours for new work (see
+            :func:`sim.mechanisms.workforce.reserve_new_work`).
         professional_at: the Mesa agent in each post, None while it is vacant.
     """
 
@@ -119,6 +128,7 @@ class Workforce:
         self.allocation = streams.allocation
         self.recruit = recruit
         self.partnership_hours = 0.0
+        self.overhead = np.zeros(staff.n_agencies)  # casework hours taken by other work, per agency
         self.professional_at: list[Agent | None] = [None] * staff.n
         self._choice: tuple[np.ndarray, ...] | None = None
 
@@ -139,6 +149,8 @@ class Workforce:
         s.morale[rows] = 0.8
         s.in_post[rows] = True
         s.problem[rows] = 0
+        s.joint_ok[rows] = 0.0
+        s.joint_all[rows] = 0.0
         for row in rows.tolist():
             self.professional_at[row] = self.recruit(row)
         self.changed()
@@ -179,6 +191,21 @@ class Workforce:
         frac = np.minimum(hours_by_agency / np.where(cap > 0, cap, np.inf), 1.0)
         self.staff.free *= (1.0 - frac)[self.staff.employer]
 
+    def charge_casework(self, rows: np.ndarray, hours: float) -> None:
+        """Take ``hours`` of this week's casework from each professional in ``rows`` (a row may repeat)."""
+        s = self.staff
+        if rows.size == 0 or hours <= 0:
+            return
+        req = np.bincount(rows, minlength=s.n) * hours
+        self._take_casework(req)
+
+    def _take_casework(self, req: np.ndarray) -> None:
+        """Take ``req`` hours (per post) of this week's casework, counting them in :attr:`overhead`."""
+        s = self.staff
+        taken = np.minimum(req, s.free)
+        s.free -= taken
+        self.overhead += np.bincount(s.employer, weights=taken, minlength=s.n_agencies)
+
     def spend_partnership_hours(self, rows: np.ndarray, hours: float | np.ndarray) -> None:
         """Charge ``hours`` to each professional in ``rows``: partnership time first, then casework.
 
@@ -195,7 +222,7 @@ class Workforce:
             req = np.bincount(rows, minlength=s.n) * hours
         from_p = np.minimum(req, s.partnership)
         s.partnership -= from_p
-        s.free = np.maximum(s.free - (req - from_p), 0.0)
+        self._take_casework(req - from_p)
         self.partnership_hours += float(req.sum())
 
     # ------------------------------------------------------------------ who is picked for work

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sim.config import ModelParams, PolicyConfig
     from sim.events import EventLog
     from sim.geography import Geography
-    from sim.mechanisms.coordination import Ongoing
+    from sim.mechanisms.coordination import Coordinated, Ongoing
     from sim.population import Population
     from sim.staff import Staff, Workforce
     from sim.streams import RandomStreams
@@ -59,6 +59,7 @@ class Agencies(Protocol):
     agency_sector_council: np.ndarray
     agency_is_pool_member: np.ndarray
     agency_joint_weight: np.ndarray
+    agency_defensiveness: np.ndarray
     records: np.ndarray
     agency_trust: np.ndarray
     agency_loyalty: np.ndarray
@@ -96,6 +97,7 @@ class Casework(Caseload, Protocol):
 
     new_hours: np.ndarray
     ongoing: Ongoing | None
+    coordinated: Coordinated | None
 
 
 class Delivery(Casework, Accounts, Protocol):
@@ -118,10 +120,14 @@ class Loyalty(Setting, Protocol):
 
 
 class Meetings(Setting, Protocol):
-    """Partnership meetings and joint training: rooms per patch, hours from the workforce."""
+    """Partnership meetings and joint training: rooms per patch, hours from the workforce, and
+    the live cases that decide who a targeted meeting invites."""
 
     workforce: Workforce
     geo: Geography
+    pop: Population
+    active: np.ndarray
+    agency_statutory: np.ndarray
     n_agencies: int
     meeting_rooms: list[np.ndarray]
     week_meeting_hours: float

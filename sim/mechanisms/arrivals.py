@@ -75,6 +75,9 @@ def create_users(
     # need as int8 (0 or 1) times the stage: int8 arithmetic throughout.
     pop.stage[new] = need.view(np.int8) * (SERVED if established else ASSESS)
     if established:
+        # An established caseload has been served for a while: weeks met drawn up to twice the
+        # stretch that allows leaving well, so that leaving does not stall while it builds up.
+        pop.met_streak[new] = rng.integers(0, 2 * world.params.outcomes.met_weeks_to_leave + 1, k)
         pop.assessed_by[new] = pop.resp[new]
         community.fund_established(world, rows)
         _assign_key_workers(world, rows)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanisms import community
 from sim.population import ASSESS, FUND, any_domain, cells
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def priority(world: Casework, agencies: np.ndarray, users: np.ndarray) -> np.nda
         users: user rows.
 
     Returns:
-        Scores: weeks waited, plus severity, plus the regime's favourites, plus a random tiebreak.
+        Scores: weeks waited (times ``assessment.wait_weight``), plus severity, plus the regime's favourites, plus a random tiebreak.
     """
     pop, week = world.pop, world.week
     waited = week - pop.wait_start.take(users)
@@ -60,10 +61,10 @@ def priority(world: Casework, agencies: np.ndarray, users: np.ndarray) -> np.nda
     # In hospital, or discharged less than four weeks ago.
     hospital_side = pop.in_hospital.take(users)
     hospital_side |= pop.last_discharge.take(users) > week - 4
-    # waited + 5 severity + 10 jw hospital_side + 8 (1 - jw) [waited < 4] + a uniform draw,
+    # wait_weight waited + 5 severity + 10 jw hospital_side + 8 (1 - jw) [waited < 4] + a uniform draw,
     # added in that order, in place.
     score = 5.0 * pop.severity.take(users)
-    score += waited
+    score += world.params.assessment.wait_weight * waited
     term = 10.0 * jw
     term *= hospital_side
     score += term
@@ -122,13 +123,15 @@ def assess(world: Casework) -> None:
         taken = taken[~accepted]
         if taken.size == 0:
             return
-    cost = world.params.assessment.hours
+    cost = world.params.assessment.hours + community.involvement_hours(world)
     queue = agencies[taken]
     order = np.lexsort((-priority(world, queue, users[taken]), queue))
     taken, queue = taken[order], queue[order]
     counts = np.bincount(queue, minlength=n_ag)
     if cost > 0:
-        slots = world.params.assessment.capacity_share * world.workforce.casework_capacity() // cost
+        # The assessment team's share of casework, as far as the hours for new work allow.
+        team = world.params.assessment.capacity_share * world.workforce.casework_capacity()
+        slots = np.minimum(team, world.new_hours) // cost
         if np.count_nonzero(counts <= slots) < n_ag:  # a queue is longer than its agency can assess
             place = np.arange(taken.size) - queue.searchsorted(queue)  # 0 = head of its queue
             chosen = (place < slots[queue]).nonzero()[0]
@@ -144,6 +147,48 @@ def assess(world: Casework) -> None:
     np.add.at(pop.professionals_met, users, _ONE)
     world.log.counters["assessments_week"] += users.size
     world.log.trace(users, "assessed", queue, assessors)
+
+
+def reassess(world: Casework, users: np.ndarray, agencies: np.ndarray, professionals: np.ndarray) -> None:
+    """``professionals`` of ``agencies`` assess ``users`` again, at a review.
+
+    Each reassessment takes an assessment's hours of casework this week, and the user tells the
+    story again (``assessments`` rises; the ``reassessments`` counter too).
+    """
+    if users.size == 0:
+        return
+    cost = world.params.assessment.hours + community.involvement_hours(world)
+    world.workforce.charge_casework(professionals, cost)
+    np.add.at(world.pop.assessments, users, _ONE)
+    world.log.counters["reassessments_week"] += users.size
+    world.log.counters["assessments_week"] += users.size
+    world.log.trace(users, "assessed again at a review", agencies, professionals)
+
+
+def reassess_after_admission(world: Casework, users: np.ndarray, hospital: np.ndarray) -> None:
+    """Needs of readmitted ``users`` go back for assessment unless records travel with them.
+
+    For each need held by a statutory agency ``a``, the agency relies on what the hospital
+    (``hospital``, each user's acute trust) and its own records hold with chance ``R_a,acute *
+    T_a,acute``; otherwise the need must be assessed again before the user can go home (it
+    re-enters the assessment queue, and then funding).
+    """
+    pop = world.pop
+    if users.size == 0:
+        return
+    resp = pop.resp.take(users, axis=0)
+    live = (resp >= 0) & world.agency_statutory.take(np.maximum(resp, 0))
+    pair = np.maximum(resp, 0) * world.n_agencies + hospital[:, None]
+    rely = world.records.ravel().take(pair) * world.agency_trust.ravel().take(pair)
+    again = live & (world.streams.assessment.random(resp.shape) >= rely)
+    u, d = again.nonzero()
+    if u.size == 0:
+        return
+    cell = cells(users[u], d)
+    pop.stage.ravel()[cell] = ASSESS
+    pop.assessed_by.ravel()[cell] = -1
+    pop.wait_start[users[u]] = world.week
+    world.log.trace(users[u], "to be assessed again after readmission", resp[u, d], needs=cell)
 
 
 def _accept_partner(world: Casework, users: np.ndarray, agencies: np.ndarray, by: np.ndarray) -> np.ndarray:

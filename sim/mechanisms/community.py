@@ -4,13 +4,15 @@ Health needs belong to the primary care trust of the user's GP; personal care to
 the user's locality. Practical help and social contact belong to the council, unless
 ``policy.community_partners`` is on: then the voluntary sector takes practical help and
 community and faith groups take social contact, at ``community.cost_share`` of the statutory
-cost and with their own workers (``community.capacity_share`` of the workforce). They add an
-agency to the case, so more coordination, which is the price of involving them.
+cost and with their own workers (an explicit share of the workforce, set in the world
+configuration). Their help is light-touch: it needs no formal assessment, no panel and no
+coordination with the statutory agencies (:func:`sim.mechanisms.coordination.coordinate`).
 
-User involvement (``policy.user_involvement``) improves the fit of services to needs: the share
-of a delivered service that actually meets the need is ``1 - community.misfit * (1 -
-user_involvement)``, and packages cost ``funding.user_involvement_saving * user_involvement``
-less.
+User involvement (``policy.user_involvement``) improves the fit of services to needs, at a cost
+in time. A package must supply ``1 / fit`` hours for each hour of need, with ``fit = 1 -
+community.misfit * (1 - user_involvement)``: a poor fit wastes professional hours and money (the
+package costs more and takes more casework) rather than being defined away. Involving the user
+takes time: each assessment takes ``community.involvement_hours * user_involvement`` hours more.
 
 Sources: Willis (000) on neighbours, faith groups and voluntary organisations, and on joint
 working not only concerning professional staff; Brereton & Clarke (002) on user groups knowing
@@ -52,15 +54,24 @@ def assign_responsibility(world: Caseload, rows: np.ndarray) -> None:
 
 
 def fit(world: Setting) -> float:
-    """Share of a delivered service that meets the need, given user involvement."""
+    """Share of a package's hours that meets the need, given user involvement."""
     return 1.0 - world.params.community.misfit * (1.0 - world.policy.user_involvement)
+
+
+def waste(world: Setting) -> float:
+    """Package hours needed per hour of need: ``1 / fit``, the hours a poor fit wastes included."""
+    return 1.0 / fit(world)
+
+
+def involvement_hours(world: Setting) -> float:
+    """Extra professional hours an assessment takes to involve the user in shaping the package."""
+    return world.params.community.involvement_hours * world.policy.user_involvement
 
 
 def weekly_cost(world: Caseload, hours: np.ndarray, agencies: np.ndarray) -> np.ndarray:
     """Weekly cost in pounds of care packages of ``hours`` casework hours a week, by ``agencies``."""
     f = world.params.funding
     per_hour = f.care_multiplier * f.cost_per_hour
-    per_hour *= 1.0 - f.user_involvement_saving * world.policy.user_involvement
     # Voluntary and community partners provide at a fraction of the statutory cost.
     rate = np.where(world.agency_statutory, per_hour, per_hour * world.params.community.cost_share)
     return hours * rate[agencies]

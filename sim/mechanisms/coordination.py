@@ -59,15 +59,16 @@ def n_agencies(resp: np.ndarray, in_hospital: np.ndarray) -> np.ndarray:
 
 
 def success_probability(
-    world: Casework, i: np.ndarray, j: np.ndarray, users: np.ndarray, n_ag: np.ndarray
+    world: Casework, i: np.ndarray, j: np.ndarray, alignment: np.ndarray, n_ag: np.ndarray
 ) -> np.ndarray:
-    """Probability that professionals ``i`` and ``j`` coordinate the case of ``users``.
+    """Probability that professionals ``i`` and ``j`` coordinate a case.
 
     Args:
         world: the model's state this mechanism touches.
         i: professional rows of the first agency (the one holding the need).
         j: professional rows of the partner agency.
-        users: user rows.
+        alignment: the alignment of each case's locality (``Population.alignment``; 1 when one
+            team covers it).
         n_ag: number of agencies on each case.
 
     Returns:
@@ -91,7 +92,7 @@ def success_probability(
     term *= 0.5 * c.understanding
     logit += term
     logit += pair.ravel().take(ai * n_agency + aj)
-    logit += c.alignment * world.pop.alignment.take(users)
+    logit += c.alignment * alignment
     logit -= c.culture * (1.0 - relief) * world.workforce.cultural_distance(i, j)
     logit -= c.extra_agency * np.maximum(n_ag - 2, 0)
     term = s.loyalty.take(i)
@@ -128,15 +129,25 @@ def _domain_held(resp: np.ndarray, agencies: np.ndarray) -> np.ndarray:
     return (resp == agencies[:, None]).argmax(axis=1)  # argmax: the first True, or 0 if none
 
 
-def coordinate(world: Casework, users: np.ndarray, doms: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+def coordinate(
+    world: Casework, users: np.ndarray, doms: np.ndarray, agencies: np.ndarray, reviews: int | None = None
+) -> np.ndarray:
     """Attempt a coordination for each (user, domain) held by ``agencies``; return success.
 
-    Users with no partner agency on the case need no coordination and succeed.
+    Only statutory agencies coordinate formally: a need held by a voluntary or community partner
+    is light-touch support (a lunch club, a neighbour's help) and needs no coordination, and such
+    a partner is never the other side of one. Users with no other statutory agency on the case
+    need no coordination and succeed. Entries from index ``reviews`` on are reviews of ongoing
+    packages: at each, the agency holding the need reassesses the user unless it takes the
+    partner's records as they are (:func:`reassessed`).
     """
     ok = np.ones(users.size, bool)
+    statutory = np.append(world.agency_statutory, False)  # a need without agency (-1) reads False
     resp = world.pop.resp.take(users, axis=0)
+    resp = np.where(statutory.take(resp), resp, -1)
     in_hospital = world.pop.in_hospital[users]
     partner = _partner(world, resp, agencies, in_hospital)
+    partner[~statutory.take(agencies)] = -1  # light-touch support: no coordination
     joint = (partner >= 0).nonzero()[0]
     if joint.size == 0:
         return ok
@@ -147,7 +158,7 @@ def coordinate(world: Casework, users: np.ndarray, doms: np.ndarray, agencies: n
     key = world.pop.key.ravel()[cells(np.concatenate((u, u)), doms_held)]
     both = world.workforce.key_workers(key, np.concatenate((a, b)))
     i, j = both[: u.size], both[u.size :]
-    p = success_probability(world, i, j, u, n_agencies(resp, in_hospital[joint]))
+    p = success_probability(world, i, j, world.pop.alignment.take(u), n_agencies(resp, in_hospital[joint]))
     success = world.streams.coordination.random(u.size) < p
     fail = ~success
     c = world.params.coordination
@@ -160,8 +171,26 @@ def coordinate(world: Casework, users: np.ndarray, doms: np.ndarray, agencies: n
         world.log.trace(u, "coordination failed", a, i, where=fail, needs=cells(u, d))
     world.log.counters["coordinations_week"] += u.size
     world.log.joint_case(i, j, success, u)
+    if reviews is not None:
+        at_review = joint >= reviews
+        again = at_review & reassessed(world, a, b)
+        if np.count_nonzero(again):
+            assessment.reassess(world, u[again], a[again], i[again])
     ok[joint] = success
     return ok
+
+
+def reassessed(world: Casework, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether agency ``a`` reassesses a user at a review rather than rely on partner ``b``'s records.
+
+    A review needs a fresh assessment with chance ``assessment.review_reassess``; the agency
+    then relies on the partner's records instead with chance ``R_ab * T_ab`` (they must be shared
+    and trusted), and otherwise assesses the user again.
+    """
+    pair = a * world.n_agencies + b
+    rely = world.records.ravel().take(pair) * world.agency_trust.ravel().take(pair)
+    u = world.streams.coordination.random((2, a.size))
+    return (u[0] < world.params.assessment.review_reassess) & (u[1] >= rely)
 
 
 def _start_candidates(world: Casework) -> tuple[np.ndarray, ...]:
@@ -183,7 +212,7 @@ def _start_candidates(world: Casework) -> tuple[np.ndarray, ...]:
         return users, doms, cell, agencies
     order = np.lexsort((-assessment.priority(world, agencies, users), agencies))
     users, doms, cell, agencies = users[order], doms[order], cell[order], agencies[order]
-    hours = pop.hours.ravel()[cell]
+    hours = pop.hours.ravel()[cell] * community.waste(world)
     queued = np.cumsum(hours)
     earlier = np.concatenate(([0.0], queued))[agencies.searchsorted(agencies)]  # other agencies' hours
     fits = (queued - earlier <= world.new_hours[agencies]).nonzero()[0]
@@ -252,74 +281,86 @@ def ongoing(world: Casework) -> Ongoing:
     users = home.take(users)
     cell = cells(users, doms)
     agencies = pop.resp.ravel().take(cell)
-    hours = pop.hours.ravel().take(cell)
+    hours = pop.hours.ravel().take(cell) * community.waste(world)
     demand = np.bincount(agencies, weights=hours, minlength=world.n_agencies)
     return Ongoing(at_home, home, local, users, doms, cell, agencies, hours, demand)
 
 
-def deliver(world: Delivery) -> None:
-    """Deliver this week's services.
+class Coordinated(NamedTuple):
+    """This week's coordinated work (see :func:`coordinate_week`), kept for :func:`deliver`."""
 
-    New starts and reviews of joint cases (coordinated together), ongoing packages, and their
-    cost to each funder.
+    start_users: np.ndarray  # the candidates to start, in priority order
+    start_doms: np.ndarray
+    start_cells: np.ndarray
+    start_agencies: np.ndarray
+    started: np.ndarray  # whether each candidate's coordination succeeded (it starts)
+    missed: np.ndarray  # the ongoing packages (indices into ``world.ongoing``) whose review failed
+
+
+def coordinate_week(world: Casework) -> None:
+    """Coordinate this week's new starts and reviews of joint cases, and start those agreed.
+
+    Runs before delivery, so that every hour spent coordinating (and on a duplicated visit after a
+    failure, or a reassessment at a review) comes out of the casework hours that deliver packages
+    this same week. Keeps what it did as ``world.coordinated`` for :func:`deliver`.
     """
-    pop, s = world.pop, world.workforce.staff
     start_users, start_doms, start_cells, start_agencies = _start_candidates(world)
     n = start_users.size
+    og = world.ongoing
+    # Reviews of ongoing packages: each with chance review_rate, at most one per user.
+    review = (world.streams.coordination.random(og.users.size) < world.params.coordination.review_rate).nonzero()[0]
+    if review.size:
+        reviewed = og.users[review]
+        review = review[np.concatenate(([True], reviewed[1:] != reviewed[:-1]))]  # needs come sorted by user
+    ok = coordinate(
+        world,
+        np.concatenate((start_users, og.users[review])),
+        np.concatenate((start_doms, og.doms[review])),
+        np.concatenate((start_agencies, og.agencies[review])),
+        reviews=n,
+    )
+    started = ok[:n]
+    _start(world, start_users[started], start_cells[started], start_agencies[started])
+    world.coordinated = Coordinated(
+        start_users, start_doms, start_cells, start_agencies, started, review[~ok[n:]]
+    )
 
-    # Packages of users at home that are not self-funded: those served (as the week's reserve for
-    # new work found them), and this week's candidates.
+
+def deliver(world: Delivery) -> None:
+    """Deliver this week's services with the casework hours left after this week's other work.
+
+    Ongoing packages and those started this week (:func:`coordinate_week`) share each agency's
+    casework hours left once assessments, negotiations, meetings, training and coordination
+    have taken theirs; a package whose review failed misses this week's service. Then each
+    package's cost is charged to its funder.
+    """
+    pop, s = world.pop, world.workforce.staff
+    c = world.coordinated
     rows = world.active
-    at_home, home, local, users, doms, cell, agencies, hours, demand = world.ongoing
-    new = at_home[rows.searchsorted(start_users)]
-    new &= pop.funder.ravel()[start_cells] != world.SELF
-    new = new.nonzero()[0]  # the candidates whose package would be delivered at home
-    new_local = home.searchsorted(start_users[new]) * N_DOMAINS + start_doms[new]
-    new_hours = pop.hours.ravel()[start_cells[new]]
+    at_home, home, local, users, doms, cell, agencies, hours, _ = world.ongoing
+    waste = community.waste(world)
+    # This week's starts whose package is delivered at home (not self-funded).
+    new = c.started & at_home[rows.searchsorted(c.start_users)]
+    new &= pop.funder.ravel()[c.start_cells] != world.SELF
+    new = new.nonzero()[0]
+    new_local = home.searchsorted(c.start_users[new]) * N_DOMAINS + c.start_doms[new]
+    new_hours = pop.hours.ravel()[c.start_cells[new]] * waste
+    local = np.concatenate((local, new_local))
+    cell = np.concatenate((cell, c.start_cells[new]))
+    agencies = np.concatenate((agencies, c.start_agencies[new]))
+    hours = np.concatenate((hours, new_hours))
 
-    # Delivery within each agency's casework hours, as if every candidate started.
+    # Delivery within each agency's casework hours left this week.
     cap = world.workforce.casework_capacity()
-    demand = demand + np.bincount(start_agencies[new], weights=new_hours, minlength=world.n_agencies)
+    demand = np.bincount(agencies, weights=hours, minlength=world.n_agencies)
     short = demand > cap
     if short.any():
         share = np.where(short, cap / np.where(short, demand, 1.0), 1.0)
-        draw = world.streams.coordination.random(users.size + new.size)
-        draw[: users.size] -= share[agencies]
-        draw[users.size :] -= share[start_agencies[new]]
-        delivered = draw < 0.0
+        delivered = world.streams.coordination.random(agencies.size) < share[agencies]
     else:
-        delivered = np.ones(users.size + new.size, bool)
-
-    # Reviews of delivered packages: each with chance review_rate, at most one per user.
-    review = delivered[: users.size] & (
-        world.streams.coordination.random(users.size) < world.params.coordination.review_rate
-    )
-    review = review.nonzero()[0]
-    if review.size:
-        reviewed = users[review]
-        review = review[np.concatenate(([True], reviewed[1:] != reviewed[:-1]))]  # needs come sorted by user
-
-    # One coordination for the starts and the reviews.
-    ok = coordinate(
-        world,
-        np.concatenate((start_users, users[review])),
-        np.concatenate((start_doms, doms[review])),
-        np.concatenate((start_agencies, agencies[review])),
-    )
-    delivered[review[~ok[n:]]] = False  # a failed review: this week's service is missed
-    started = ok[:n]
-    _start(world, start_users[started], start_cells[started], start_agencies[started])
-
-    # The packages that started join the ongoing ones.
-    joined = np.concatenate((np.ones(users.size, bool), started[new]))
-    local = np.concatenate((local, new_local))[joined]
-    cell = np.concatenate((cell, start_cells[new]))[joined]
-    agencies = np.concatenate((agencies, start_agencies[new]))[joined]
-    hours = np.concatenate((hours, new_hours))[joined]
-    delivered = delivered[joined]
-    world.workforce.use_casework(
-        np.minimum(np.bincount(agencies, weights=hours, minlength=world.n_agencies), cap)
-    )
+        delivered = np.ones(agencies.size, bool)
+    delivered[c.missed] = False  # a failed review: this week's service is missed
+    world.workforce.use_casework(np.minimum(demand, cap))
     key = pop.key.ravel()[cell]
     s.caseload[:] = np.bincount(np.maximum(key, 0), weights=hours * (key >= 0), minlength=s.n)
     world.workforce.changed()

@@ -12,7 +12,13 @@ every quarter from their budget week:
   staff's loyalty and ``T_a`` their trust in the other pool members. It takes back
   ``decisions.withdraw_share`` of what it paid in since its budget week, pays in that much less
   from then on, and shatters the trust the others had in it
-  (:func:`sim.mechanisms.trust.shatter`).
+  (:func:`sim.mechanisms.trust.shatter`);
+- a member under financial pressure may instead use pooled money for purposes the partners did
+  not agree (charging its own single-agency costs to the pool), with probability
+  ``decisions.misuse_base * pressure * (1 - L_a) * (1 - T_a)``: it takes
+  ``decisions.misuse_share`` of its year's contributions out of the pool for its own spending.
+  The partners find out at the reconciliation, and it shatters their trust and loyalty as a
+  withdrawal of that share does (a ``pool_misuse_events`` event; :func:`misuse`).
 
 Pressure is ``clip((overspend / budget - decisions.pressure_threshold) /
 decisions.pressure_threshold, 0, 1)`` on the year to date, where spending counts the agency's own
@@ -90,9 +96,35 @@ def review_pool(world: Decisions, a: int) -> None:
         return
     members = np.flatnonzero(world.agency_is_pool_member & (np.arange(world.n_agencies) != a))
     t = float(world.agency_trust[a, members].mean()) if members.size else 0.0
-    p = world.params.decisions.withdraw_base * pressure * (1.0 - world.agency_loyalty[a]) * (1.0 - t)
-    if world.streams.decisions.random() < p:
-        withdraw(world, a, world.params.decisions.withdraw_share)
+    d = world.params.decisions
+    unbound = pressure * (1.0 - world.agency_loyalty[a]) * (1.0 - t)
+    u = world.streams.decisions.random(2)
+    if u[0] < d.withdraw_base * unbound:
+        withdraw(world, a, d.withdraw_share)
+    elif u[1] < d.misuse_base * unbound:
+        misuse(world, a, d.misuse_share)
+
+
+def misuse(world: Decisions, a: int, share: float) -> float:
+    """Agency ``a`` uses ``share`` of its year's pooled contributions for purposes not agreed.
+
+    The money leaves the pool for the agency's own spending; unlike a withdrawal, it goes on paying
+    in as before. Trust and loyalty fall as after a withdrawal of that share.
+
+    Returns:
+        The amount misused, in pounds.
+    """
+    amount = min(share * world.agency_pool_stake[a], max(world.pool_balance, 0.0))
+    world.pool_balance -= amount
+    world.agency_balance[a] += amount
+    world.agency_ytd_spend[a] -= amount
+    world.log.counters["pool_misuse"] += 1
+    trust.shatter(world.staff, world.agency_is_pool_member, a, share, world.params.trust)
+    loyalty.shock(world.staff, share, world.params.loyalty)
+    world.log.trace_all(
+        f"{world.log.agency_labels[a]} used £{amount:,.0f} of pooled money for purposes not agreed", a
+    )
+    return amount
 
 
 def withdraw(world: Decisions, a: int, share: float) -> float:

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import DECLINED, FUND, HEALTH, PERSONAL, SERVED, SERVICE, cells
+from sim.mechanisms import community
+from sim.population import DECLINED, FUND, PERSONAL, SERVED, SERVICE, cells
 
 if TYPE_CHECKING:
     from sim.world import Caseload, Delivery
@@ -66,7 +67,17 @@ def is_joint(world: Caseload, users: np.ndarray) -> np.ndarray:
 
 
 def fund(world: Delivery) -> None:
-    """Decide funding for every need awaiting it."""
+    """Decide funding for the needs awaiting it, as far as each agency's panel time allows.
+
+    Voluntary and community partners fund their own light-touch help at once, and the means test
+    sorts out self-funders. The rest queue at the agency holding the need, one referral per user
+    and agency, in priority order (:func:`sim.mechanisms.assessment.priority`); each agency
+    decides up to ``floor(funding.panel_share * H_a / funding.decision_hours)`` of them a week
+    (``H_a`` its casework hours left), each decision costing ``funding.decision_hours`` of
+    casework. A user already in dispute is past the panel (the agencies go on negotiating). A decided
+    need is then funded from the pool (within its scope, once the partner signs off), negotiated
+    between the two agencies, or approved by its agency alone.
+    """
     pop, rng = world.pop, world.streams.funding
     rows = world.active
     # The needs awaiting funding, as flat indices k into [rows, 4 domains]: row k >> 2, domain k & 3.
@@ -95,27 +106,129 @@ def fund(world: Delivery) -> None:
         funder[paying] = world.SELF
         world.log.trace(users, "declined charged care", agencies, where=decline, needs=cell)
         world.log.trace(users, "pays for own care", agencies, where=pays, needs=cell)
+        keep = ~charged
+        users, doms, cell, agencies = users[keep], doms[keep], cell[keep], agencies[keep]
+    if users.size == 0:
+        return
 
-    # The needs not charged: the pool, a negotiation between two agencies, or one agency pays.
-    joint = is_joint(world, users) & ~charged
-    if world.pool_balance > 0 and world.policy.pooled_budget_share > 0:
-        # The pool funds joint users' needs at once: nothing to negotiate.
-        if np.count_nonzero(joint):
-            pooled = cell[joint]
+    # The panel: each agency decides the head of its queue (one decision covers all the needs of a
+    # user that the agency holds), as far as its time allows.
+    f = world.params.funding
+    if f.decision_hours > 0:
+        from sim.mechanisms import assessment
+
+        n_ag = world.n_agencies
+        pairs, ref = np.unique(users * n_ag + agencies, return_inverse=True)
+        pair_users, pair_agencies = np.divmod(pairs, n_ag)
+        order = np.lexsort((-assessment.priority(world, pair_agencies, pair_users), pair_agencies))
+        queue = pair_agencies[order]
+        place = np.arange(queue.size) - queue.searchsorted(queue)  # 0 = head of its queue
+        panel = f.panel_share * world.workforce.casework_capacity()
+        slots = np.minimum(panel, world.new_hours) // f.decision_hours
+        decided = np.zeros(pairs.size, bool)
+        decided[order[place < slots[queue]]] = True
+        used = np.bincount(pair_agencies[decided], minlength=n_ag) * f.decision_hours
+        world.new_hours = np.maximum(world.new_hours - used, 0.0)
+        world.workforce.charge_casework(
+            world.workforce.choose(pair_agencies[decided]), f.decision_hours
+        )
+        # A user whose funding is already in dispute between two agencies is past the panel: the
+        # dispute goes on between them, week by week, without taking a panel slot.
+        take = decided[ref] | (world.pop.dispute_weeks.take(users) > 0)
+        users, doms, cell, agencies = users[take], doms[take], cell[take], agencies[take]
+    if users.size == 0:
+        return
+
+    joint = is_joint(world, users)
+    negotiate = joint & (doms == PERSONAL)
+    if world.policy.pooled_budget_share > 0:
+        in_scope = joint & _in_scope(world, users, cell, agencies, joint)
+        signed = _sign_off(world, users, cell, agencies, in_scope)
+        if np.count_nonzero(signed):
+            pooled = cell[signed]
             funder[pooled] = world.POOL
             stage[pooled] = SERVICE
-            world.log.trace(users, "funded from the pooled budget", agencies, where=joint, needs=cell)
-        single = (~(joint | charged)).nonzero()[0]
-        negotiate = single[:0]  # none
+            world.log.trace(users, "funded from the pooled budget", agencies, where=signed, needs=cell)
+        negotiate &= ~in_scope  # outside the pool's scope, money is still negotiated
+        single = (~(negotiate | in_scope)).nonzero()[0]
     else:
-        negotiate = joint & (doms == PERSONAL)
-        single = (~(negotiate | charged)).nonzero()[0]
-        negotiate = negotiate.nonzero()[0]
+        single = (~negotiate).nonzero()[0]
+    negotiate = negotiate.nonzero()[0]
     # A single agency over budget approves with chance 1 - over_budget_refusal * pressure.
-    approve = 1.0 - world.params.funding.over_budget_refusal * world.agency_pressure
+    approve = 1.0 - f.over_budget_refusal * world.agency_pressure
     ok = single[rng.random(single.size) < approve[agencies[single]]]
     _approve(world, users[ok], cell[ok], agencies[ok])
     _negotiate(world, users[negotiate], agencies[negotiate], cell[negotiate])
+
+
+def _other_member(world: Caseload, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+    """The other statutory partner of each joint user: the council for a PCT's need, else the PCT."""
+    pop = world.pop
+    pct = world.pct_of.take(pop.health_area.take(users))
+    council = world.council_of.take(pop.council.take(users))
+    return np.where(agencies == pct, council, pct)
+
+
+def _in_scope(
+    world: Delivery, users: np.ndarray, cell: np.ndarray, agencies: np.ndarray, joint: np.ndarray
+) -> np.ndarray:
+    """Whether the pool's agreed scope covers each joint user's need this week.
+
+    The partners agreed to pool joint users' statutory needs as far as the pooled contributions
+    pay for them: a need is in scope while the pool has money and the weekly cost of what it
+    already funds (its spending rate) plus the needs taken on this week, in priority order, stays
+    within the members' weekly contributions.
+    """
+    if world.pool_balance <= 0:
+        return np.zeros(users.size, bool)
+    weekly_in = world.agency_budget / 52.0 * world.policy.pooled_budget_share
+    weekly_in = float((weekly_in * world.agency_pool_factor * world.agency_is_pool_member).sum())
+    hours = world.pop.hours.ravel().take(cell) * community.waste(world)
+    cost = np.where(joint, community.weekly_cost(world, hours, agencies), 0.0)
+    return world.pool_spend_rate + np.cumsum(cost) <= weekly_in
+
+
+def _sign_off(
+    world: Delivery, users: np.ndarray, cell: np.ndarray, agencies: np.ndarray, in_scope: np.ndarray
+) -> np.ndarray:
+    """Whether the other pool member signs off each in-scope need this week.
+
+    It signs off with chance ``1 - d_b * (1 - T_ba)``: a defensive partner that distrusts the
+    agency asking contests the user's eligibility. A contested need is a pool dispute: it waits
+    for next week's panel, and counts as a failed joint case for the two professionals.
+    """
+    ask = in_scope.nonzero()[0]
+    if ask.size == 0:
+        return in_scope
+    a = agencies[ask]
+    b = _other_member(world, users[ask], a)
+    d = world.agency_defensiveness.take(b)
+    p = 1.0 - d * (1.0 - world.agency_trust[b, a])
+    agree = world.streams.funding.random(ask.size) < p
+    signed = np.zeros(users.size, bool)
+    signed[ask[agree]] = True
+    contested = ask[~agree]
+    if contested.size:
+        world.pop.dispute_weeks[users[contested]] += 1
+        world.log.counters["pool_disputes_week"] += contested.size
+        world.log.trace(users, "pool partner contests eligibility", agencies, where=~signed & in_scope, needs=cell)
+        _joint_event(world, users[contested], a[~agree], b[~agree], cell[contested], np.zeros(contested.size, bool))
+    return signed
+
+
+def _joint_event(
+    world: Delivery, users: np.ndarray, a: np.ndarray, b: np.ndarray, cell: np.ndarray, ok: np.ndarray
+) -> None:
+    """A funding decision handled by agencies ``a`` and ``b`` together: both spend partnership time.
+
+    The need's key professional at ``a`` and a professional of ``b`` each spend
+    ``funding.negotiation_hours``; the decision is a joint case between them (success ``ok``).
+    """
+    key = world.pop.key.ravel()[cell]
+    i = world.workforce.key_workers(key, a)
+    j = world.workforce.choose(b)
+    world.workforce.spend_partnership_hours(np.concatenate((i, j)), world.params.funding.negotiation_hours)
+    world.log.joint_case(i, j, ok, users)
 
 
 def _approve(world: Delivery, users: np.ndarray, cell: np.ndarray, funders: np.ndarray) -> None:
@@ -127,22 +240,37 @@ def _approve(world: Delivery, users: np.ndarray, cell: np.ndarray, funders: np.n
     world.log.trace(users, "funding agreed", funders, needs=cell)
 
 
-# The domains of the council's and the PCT's key professionals, for np.repeat.
-_PERSONAL_HEALTH = np.array([PERSONAL, HEALTH])
-
-
 def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np.ndarray) -> None:
-    """Negotiate who pays for the personal care (``cell``, held by ``council``) of joint ``users``."""
+    """Negotiate who pays for the personal care (``cell``, held by ``council``) of joint ``users``.
+
+    Negotiation is new work: each council takes up its disputes in priority order as far as its
+    hours for new work allow, and every week of negotiation costs both sides
+    ``funding.negotiation_hours`` of partnership time. A dispute not taken up this week waits.
+    """
     if users.size == 0:
         return
     pop, f = world.pop, world.params.funding
+    if f.negotiation_hours > 0:
+        from sim.mechanisms import assessment
+
+        order = np.lexsort((-assessment.priority(world, council, users), council))
+        users, council, cell = users[order], council[order], cell[order]
+        place = np.arange(council.size) - council.searchsorted(council)
+        head = place < world.new_hours[council] // f.negotiation_hours
+        users, council, cell = users[head], council[head], cell[head]
+        world.new_hours = np.maximum(
+            world.new_hours - np.bincount(council, minlength=world.n_agencies) * f.negotiation_hours, 0.0
+        )
+        if users.size == 0:
+            return
     pct = world.pct_of.take(pop.health_area[users])
     # The chance that two agencies agree, for every pair (then read for each council and PCT).
     trust, loyalty, pressure = world.agency_trust, world.agency_loyalty, world.agency_pressure
+    defensive = 0.5 * (world.agency_defensiveness[:, None] + world.agency_defensiveness)
     p = (
         f.negotiation_base
         * (0.5 * (trust + trust.T))
-        * (1.0 - world.params.defensiveness * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
+        * (1.0 - defensive * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
         * (1.0 - f.over_budget_refusal * np.maximum.outer(pressure, pressure))
     )
     agree = world.streams.funding.random(users.size) < p[council, pct]
@@ -151,14 +279,16 @@ def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np
     n_agree = int(np.count_nonzero(agree))
     world.log.counters["disputes_week"] += users.size - n_agree
     world.log.trace(users, "agencies dispute who pays", council, where=dispute, needs=cell)
+    # Both sides spend the week's negotiation. The outcome is one joint case between them when it
+    # ends: a success if they agreed within four weeks, a failure after a longer dispute.
+    key = pop.key.ravel()[cell]
+    i = world.workforce.key_workers(key, council)
+    j = world.workforce.choose(pct)
+    world.workforce.spend_partnership_hours(np.concatenate((i, j)), f.negotiation_hours)
     if n_agree == 0:
         return
     ok = agree.nonzero()[0]
     done, c, h = users[ok], council[ok], pct[ok]
+    world.log.joint_case(i[ok], j[ok], pop.dispute_weeks[done] <= 4, done)
     shifted = pressure[c] > pressure[h]
     _approve(world, done, cell[ok], np.where(shifted, h, c))
-    quick = pop.dispute_weeks[done] <= 4
-    # The council's key professional for personal care, and the PCT's for health.
-    key = pop.key.ravel()[cells(np.concatenate((done, done)), _PERSONAL_HEALTH.repeat(done.size))]
-    both = world.workforce.key_workers(key, np.concatenate((c, h)))
-    world.log.joint_case(both[: done.size], both[done.size :], quick, done)

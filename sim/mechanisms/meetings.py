@@ -1,8 +1,10 @@
 """Mechanism 9: partnership meetings and joint training, on their calendars.
 
 Every ``policy.meeting_interval_weeks`` weeks each patch (council area) holds a partnership
-meeting. With ``policy.meeting_attendance = targeted`` the professionals with the most failed
-joint cases since the last meeting attend, at most ``meetings.targeted_size`` per patch; with
+meeting. With ``policy.meeting_attendance = targeted`` the professionals who share the most live
+cases with other agencies attend (the key professionals of users whose needs two or more
+statutory agencies hold; ties broken by failed joint cases since the last meeting, then at
+random), at most ``meetings.targeted_size`` per patch; with
 ``everyone``, all staff working in the patch attend. Each attendee spends ``meetings.hours``
 (from dedicated partnership time first, then casework). The effect per attendee shrinks as the
 room fills, and turns negative past ``meetings.airtime_capacity`` (airtime):
@@ -52,13 +54,13 @@ def book(world: Meetings) -> None:
         targeted = world.policy.meeting_attendance == "targeted"
         candidates = s.in_post & ~s.sick
         if targeted:
-            candidates &= s.problem > 0
+            shared = live_shared_cases(world)
+            candidates &= shared > 0
         for patch in range(world.geo.n_areas):
             here = (candidates & (s.patch == patch)).nonzero()[0]
             if targeted:
-                problem = s.problem.take(here)
                 noise = world.streams.meetings.random(here.size)
-                here = here[np.lexsort((noise, -problem))][: m.targeted_size]
+                here = here[np.lexsort((noise, -s.problem.take(here), -shared.take(here)))][: m.targeted_size]
             if here.size:
                 world.meeting_rooms.append(here)
                 # They meet each agency there.
@@ -72,6 +74,21 @@ def book(world: Meetings) -> None:
         world.week_training_hours = world.policy.joint_training_hours * rows.size
     else:
         world.week_training_hours = 0.0
+
+
+def live_shared_cases(world: Meetings) -> np.ndarray:
+    """For each professional, the live cases they hold whose user another statutory agency also serves."""
+    from sim.mechanisms.coordination import n_agencies
+
+    pop, s = world.pop, world.workforce.staff
+    rows = world.active
+    resp = pop.resp.take(rows, axis=0)
+    statutory = np.append(world.agency_statutory, False)
+    resp = np.where(statutory.take(resp), resp, -1)
+    joint = n_agencies(resp, np.zeros(rows.size, bool)) >= 2
+    key = pop.key.take(rows[joint], axis=0)
+    key = key[(key >= 0) & (resp[joint] >= 0)]
+    return np.bincount(key, minlength=s.n)
 
 
 def _present(values: np.ndarray, n: int) -> np.ndarray:

@@ -1,15 +1,20 @@
 """Mechanism 5: outcomes for the people who use services.
 
-For a user at home, the met share of need this week is ``m = fit * sum(hours * met) / sum(hours)``
-(``fit`` from user involvement, see :mod:`sim.mechanisms.community`). Well-being moves as
+For a user at home, the met share of need this week is ``m = sum(hours * met) / sum(hours)``
+over all four domains (a package's fit to the need is paid for in its hours, see
+:mod:`sim.mechanisms.community`). Well-being moves as
 
     w <- w + outcomes.wellbeing_gain * m * (1 - w) - outcomes.wellbeing_loss * (1 - m) * w
 
 Hospital: a patient becomes medically fit with weekly chance ``1 / outcomes.stay_weeks``. A fit
 patient goes home when every need has its support in place (served, self-arranged or declined).
-Until then the bed-week is a delayed transfer of care, counted against the council when any
-council need is still pending, and otherwise against health (the primary care trust, or the
-voluntary and community partners when they hold a pending need). Under its own indicators (fast
+Until then the bed-week is a delayed transfer of care, counted by who holds the pending needs:
+against social care when only council needs are pending, against the NHS when only needs held by
+others are (the primary care trust's community health and intermediate care, or voluntary and
+community partners), and against both when both are. A patient with a health need may also need a step-down place
+first (intermediate care, with chance ``outcomes.intermediate_care_share``): each health area has
+``outcomes.intermediate_care_places`` places, each held ``outcomes.intermediate_care_weeks``
+weeks; waiting for one is a delay on the NHS side. Under its own indicators (fast
 discharge) the acute trust sends a fit patient home anyway with weekly chance
 ``decisions.discharge_pressure * (1 - joint weight)``.
 
@@ -20,8 +25,12 @@ At home, the weekly chance of an emergency admission is
     of a discharge)
 
 and an admission within ``outcomes.readmission_window`` weeks of a discharge is a readmission.
-Users leave well with weekly chance ``outcomes.leave_well`` in a week when every need they
-accepted help for is met (a declined need stays unmet but does not hold them), or
+It is credited to the week of that discharge, so the readmission rate is a share of a cohort of
+discharges (never above 1). After a readmission, needs are assessed again unless records travel
+(:func:`sim.mechanisms.assessment.reassess_after_admission`).
+Users leave well only after ``outcomes.met_weeks_to_leave`` weeks (counted since arrival or the
+last admission) in which every need they accepted help for was met (a declined need stays unmet
+but does not hold them); from then on, in such a week, with chance ``outcomes.leave_well``. They leave
 badly (care home, death) with chance ``outcomes.leave_badly * (1 - w) ** 2``.
 
 Sources: Hudson (003) on whole-system targets (intensive support at home, hospital
@@ -35,7 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanisms import community
+from sim.mechanisms import assessment
 from sim.population import (
     DECLINED,
     DOMAINS,
@@ -57,7 +66,7 @@ _PENDING = pending(np.arange(len(STAGES)))
 
 
 def met_share(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> np.ndarray:
-    """Share of each user's need met this week, allowing for the fit of services.
+    """Share of each user's need met this week.
 
     Args:
         world: the model's state this mechanism touches.
@@ -68,7 +77,7 @@ def met_share(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> np.n
         One share per user; 1 for a user with no need.
     """
     total = user_totals(hours)
-    done = user_totals(met_hours) * community.fit(world)
+    done = user_totals(met_hours)
     if total.size and total.min() > 0:  # everyone has a need: a plain division is quicker
         return done / total
     return np.divide(done, total, out=np.ones_like(total), where=total > 0)
@@ -109,6 +118,9 @@ def update(world: Caseload) -> None:
     pop.fit[admitted] = False
     readmit = admitted[recent[admit]]
     pop.readmissions[readmit] += 1
+    pop.met_streak[admitted] = 0
+    world.log.readmitted_after(pop.last_discharge.take(readmit))
+    assessment.reassess_after_admission(world, readmit, np.full(readmit.size, world.acute.index))
     world.log.counters["admissions_week"] += admitted.size
     world.log.counters["readmissions_week"] += readmit.size
     world.log.trace(admitted, "admitted to hospital", world.acute.index)
@@ -119,8 +131,10 @@ def update(world: Caseload) -> None:
     all_met = ~any_domain(unmet & (pop.stage.take(home, axis=0) != DECLINED))
     stay = ~admit
     home, all_met, w = home[stay], all_met[stay], w[stay]  # w: their well-being as just stored
+    streak = pop.met_streak.take(home) + all_met
+    pop.met_streak[home] = streak
     u = rng.random((2, home.size))  # the same draws as two calls of home.size, one after the other
-    well = all_met & (u[0] < o.leave_well)
+    well = all_met & (streak >= o.met_weeks_to_leave) & (u[0] < o.leave_well)
     badly = ~well & (u[1] < o.leave_badly * (1 - w) ** 2)
     _leave(world, home[well], LEFT_WELL, "needs met: no longer needs services")
     _leave(world, home[badly], LEFT_BADLY, "left badly: care home or death")
@@ -137,30 +151,73 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     # Fit already, or becoming fit this week.
     is_fit = pop.fit.take(patients) | (rng.random(patients.size) < 1.0 / o.stay_weeks)
     pop.fit[patients] = is_fit
+    newly = patients[is_fit & ~pop.fit_before.take(patients)]
+    pop.fit_before[patients] = is_fit
+    # Whether a patient becoming fit needs a step-down place first (intermediate care).
+    pop.needs_ic[newly] = (pop.hours.take(newly, axis=0)[:, HEALTH] > 0) & (
+        rng.random(newly.size) < o.intermediate_care_share
+    )
     fit = patients[is_fit]
     held = waiting[is_fit]  # their support not yet in place
+    no_place = _intermediate_care(world, fit, ~held)  # waiting for a step-down place
+    held |= no_place
     ready = ~held
     jw = world.agency_joint_weight[world.acute.index]
     early = held & (rng.random(fit.size) < world.params.decisions.discharge_pressure * (1.0 - jw))
     go = ready | early
     delayed = fit[~go]
-    council_side = 0
     if delayed.size:
-        # The council's delay when one of its needs is still pending (mode="clip": a need with no
-        # agency, -1, reads agency 0).
-        council = world.agency_sector_council.take(pop.resp.take(delayed, axis=0), mode="clip")
-        council &= _PENDING.take(pop.stage.take(delayed, axis=0))
-        council_side = int(np.count_nonzero(any_domain(council)))
-    world.log.counters["delayed_council_week"] += council_side
-    world.log.counters["delayed_health_week"] += delayed.size - council_side
+        # Who holds the pending needs: the council, others (NHS), or both. (mode="clip": a need
+        # with no agency, -1, reads agency 0; it is never pending.)
+        resp = pop.resp.take(delayed, axis=0)
+        waits = _PENDING.take(pop.stage.take(delayed, axis=0)) & (resp >= 0)
+        council = world.agency_sector_council.take(resp, mode="clip")
+        by_council = any_domain(waits & council)
+        by_others = any_domain(waits & ~council) | no_place[~go]
+        both = int(np.count_nonzero(by_council & by_others))
+        world.log.counters["delayed_council_week"] += int(np.count_nonzero(by_council)) - both
+        world.log.counters["delayed_health_week"] += int(np.count_nonzero(by_others)) - both
+        world.log.counters["delayed_both_week"] += both
     out = fit[go]
     pop.in_hospital[out] = False
     pop.fit[out] = False
+    pop.fit_before[out] = False
+    pop.needs_ic[out] = False
     pop.last_discharge[out] = world.week
     world.log.counters["discharges_week"] += out.size
     world.log.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
     world.log.trace(fit, "discharged home with support in place", world.acute.index, where=ready)
     world.log.trace(fit, "discharged home before support was in place", world.acute.index, where=early)
+
+
+def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> np.ndarray:
+    """Give step-down places to fit patients who need one; return who is still waiting for one.
+
+    Each health area has ``outcomes.intermediate_care_places`` places, each held for
+    ``outcomes.intermediate_care_weeks`` weeks by the patient who takes it. Patients whose other
+    support is in place take the free places of their area, in random order;
+    the others wait in hospital, a delay on the NHS side.
+    """
+    pop, o, week = world.pop, world.params.outcomes, world.week
+    wants = pop.needs_ic.take(fit) & (pop.ic_until.take(fit) <= week)
+    if not wants.any():
+        return wants
+    rows = world.active
+    n_areas = world.pct_of.size
+    busy = np.bincount(pop.health_area.take(rows)[pop.ic_until.take(rows) > week], minlength=n_areas)
+    free = np.maximum(o.intermediate_care_places - busy, 0)
+    cand = (wants & ready).nonzero()[0]
+    cand = cand[world.streams.outcomes.permutation(cand.size)]
+    area = pop.health_area.take(fit[cand])
+    order = np.argsort(area, kind="stable")
+    cand, area = cand[order], area[order]
+    place = np.arange(cand.size) - area.searchsorted(area)
+    placed = cand[place < free[area]]
+    pop.ic_until[fit[placed]] = week + o.intermediate_care_weeks
+    wants[placed] = False
+    if placed.size:
+        world.log.trace(fit[placed], "step-down (intermediate care) place found", world.acute.index)
+    return wants
 
 
 def _unmet_by_domain(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> dict:
@@ -176,7 +233,7 @@ def _unmet_by_domain(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) 
     """
     ones = np.ones(len(hours))  # totals over users, per domain: one vector of ones for both
     total = ones @ hours
-    done = (ones @ met_hours) * community.fit(world)
+    done = ones @ met_hours
     all_hours = total.sum()
     out = {"all": float(1.0 - done.sum() / all_hours) if all_hours > 0 else 0.0}
     # Per domain in plain Python floats (the same arithmetic, without numpy's per-scalar cost).

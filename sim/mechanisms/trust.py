@@ -5,7 +5,9 @@ another is the mean over its staff. It changes only through events between the p
 
 - a joint case handled together: ``T += trust.gain * (1 - T)`` on success,
   ``T -= trust.loss * T`` on failure (both directions of the pair);
-- no contact with an agency this week: ``T += trust.decay * (trust.neutral - T)``;
+- no contact with an agency this week: trust above ``trust.neutral`` decays,
+  ``T -= trust.decay * (T - trust.neutral)``; trust below it stays where it is (it is rebuilt
+  only by events: joint work that succeeds, meetings, time together);
 - a partner withdrawing or misusing pooled money: every other agency's staff lose
   ``trust.shatter * share`` of their trust in it at once, and ``trust.shatter * share *
   trust.spillover`` of their trust in the other pool members (:func:`shatter`);
@@ -52,7 +54,7 @@ def update(s: Staff, log: EventLog, t: TrustParams) -> None:
             cur = trust.take(cell)
             np.add.at(trust, cell, np.where(ok, t.gain * (1.0 - cur), -t.loss * cur))
             contact[cell] = True
-    drift = t.neutral - s.trust
+    drift = np.minimum(t.neutral - s.trust, 0.0)  # only downwards: no event, no rise
     drift *= t.decay
     drift *= ~s.contact  # decay only without contact
     s.trust += drift

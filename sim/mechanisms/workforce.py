@@ -47,13 +47,18 @@ def plan_week(world: Casework) -> None:
 def reserve_new_work(world: Casework) -> None:
     """Split each agency's casework hours between ongoing packages and new work.
 
-    New work is assessments and new starts; it keeps at least ``workforce.reserved_share`` of the
-    agency's casework hours.
+    New work is assessments and new starts; it gets the hours that ongoing packages and the
+    week's other work leave, and at least ``workforce.reserved_share`` of the agency's casework
+    hours. The other work still to come this week (coordination, negotiation, reassessment, the
+    casework that partnership work takes beyond protected time) is not known yet: each agency
+    plans with what it took last week.
     """
     world.ongoing = coordination.ongoing(world)  # (kept for this week's delivery)
     demand = world.ongoing.demand
     cap = world.workforce.casework_capacity()
-    world.new_hours = np.maximum(cap - demand, world.params.workforce.reserved_share * cap)
+    expected = world.workforce.overhead
+    world.workforce.overhead = np.zeros_like(expected)
+    world.new_hours = np.maximum(cap - demand - expected, world.params.workforce.reserved_share * cap)
 
 
 def update_morale(world: Casework) -> None:
