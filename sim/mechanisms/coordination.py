@@ -11,13 +11,15 @@ coordination between a professional of each of two agencies, costing both
 ``coordination.hours``. It succeeds with probability
 
     logit p = coordination.intercept + coordination.trust * T_ij
-              + coordination.understanding * U_ij + coordination.records * R_ab
+              + coordination.understanding * U_ij + coordination.records * R_ab * (T_ab + T_ba) / 2
               + coordination.alignment * alignment_u
               - coordination.culture * D_ij * (1 - culture.recognition_relief * culture_recognition)
               - coordination.extra_agency * (n_agencies - 2) + coordination.effort * E_ij
 
 with ``R_ab`` the records shared between their agencies (``policy.shared_records`` times the
-compatibility ``1 - |q_a - q_b|`` of their information systems' quality ``q``), ``T_ij`` their
+compatibility ``1 - |q_a - q_b|`` of their information systems' quality ``q``), counted as far as
+the two agencies trust each other (times their mean mutual trust ``(T_ab + T_ba) / 2``, as records
+count everywhere in the model: a partner's data is used only as far as it is trusted), ``T_ij`` their
 mutual trust, ``U_ij`` their shared understanding of each other's profession,
 ``D_ij`` their cultural distance, and effort ``E_ij`` the mean of their loyalty and their
 agencies' weight on joint indicators. Failure means delay (the package does not start, or a
@@ -77,10 +79,12 @@ def success_probability(
     s, c = world.workforce.staff, world.params.coordination
     n_agency, n_prof = world.n_agencies, s.understanding.shape[1]
     ai, aj = s.employer.take(i), s.employer.take(j)
-    # The agency pair's terms, for all pairs at once (a few agencies): shared records, and the
-    # agencies' weight on joint indicators (half of effort, which is itself averaged).
+    # The agency pair's terms, for all pairs at once (a few agencies): shared records, used as far
+    # as the two agencies trust each other's (as for accepting an assessment), and the agencies'
+    # weight on joint indicators (half of effort, which is itself averaged).
     jw = world.agency_joint_weight
-    pair = c.records * world.records + (0.25 * c.effort) * (jw[:, None] + jw)
+    trusted = 0.5 * (world.agency_trust + world.agency_trust.T)
+    pair = c.records * world.records * trusted + (0.25 * c.effort) * (jw[:, None] + jw)
     relief = world.params.culture.recognition_relief * world.policy.culture_recognition
     # Entries [i, aj] and the like are read from the flattened arrays (row * columns + column).
     trust, understanding = s.trust.ravel(), s.understanding.ravel()

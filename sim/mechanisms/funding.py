@@ -193,9 +193,11 @@ def _sign_off(
 ) -> np.ndarray:
     """Whether the other pool member signs off each in-scope need this week.
 
-    It signs off with chance ``1 - d_b * (1 - T_ba)``: a defensive partner that distrusts the
-    agency asking contests the user's eligibility. A contested need is a pool dispute: it waits
-    for next week's panel, and counts as a failed joint case for the two professionals.
+    It signs off with chance ``T_ba * (1 - d_b * (1 - L_b))``: the negotiation's form without
+    its question of who pays (no base rate, no budget pressure). A partner that distrusts the
+    agency asking, is defensive and whose staff look to their own organisation contests the
+    user's eligibility. A contested need is a pool dispute: it waits for the next week (past the
+    panel), and counts as a failed joint case for the two professionals.
     """
     ask = in_scope.nonzero()[0]
     if ask.size == 0:
@@ -207,28 +209,25 @@ def _sign_off(
     agree = world.streams.funding.random(ask.size) < p
     signed = np.zeros(users.size, bool)
     signed[ask[agree]] = True
+    pop = world.pop
     contested = ask[~agree]
     if contested.size:
-        world.pop.dispute_weeks[users[contested]] += 1
+        pop.dispute_weeks[users[contested]] += 1
         world.log.counters["pool_disputes_week"] += contested.size
         world.log.trace(users, "pool partner contests eligibility", agencies, where=~signed & in_scope, needs=cell)
-        _joint_event(world, users[contested], a[~agree], b[~agree], cell[contested], np.zeros(contested.size, bool))
-    return signed
-
-
-def _joint_event(
-    world: Delivery, users: np.ndarray, a: np.ndarray, b: np.ndarray, cell: np.ndarray, ok: np.ndarray
-) -> None:
-    """A funding decision handled by agencies ``a`` and ``b`` together: both spend partnership time.
-
-    The need's key professional at ``a`` and a professional of ``b`` each spend
-    ``funding.negotiation_hours``; the decision is a joint case between them (success ``ok``).
-    """
-    key = world.pop.key.ravel()[cell]
+    # Both sides spend time on a contested need every week it is contested; when it is finally
+    # signed off, that is one joint case between them: a success within four weeks, a failure
+    # after a longer dispute (as for a negotiation).
+    hours = world.params.funding.negotiation_hours
+    key = pop.key.ravel()[cell[ask]]
     i = world.workforce.key_workers(key, a)
     j = world.workforce.choose(b)
-    world.workforce.spend_partnership_hours(np.concatenate((i, j)), world.params.funding.negotiation_hours)
-    world.log.joint_case(i, j, ok, users)
+    was = ~agree | (pop.dispute_weeks.take(users[ask]) > 0)
+    world.workforce.spend_partnership_hours(np.concatenate((i[was], j[was])), hours)
+    ended = agree & (pop.dispute_weeks.take(users[ask]) > 0)
+    if ended.any():
+        world.log.joint_case(i[ended], j[ended], pop.dispute_weeks.take(users[ask][ended]) <= 4, users[ask][ended])
+    return signed
 
 
 def _approve(world: Delivery, users: np.ndarray, cell: np.ndarray, funders: np.ndarray) -> None:
