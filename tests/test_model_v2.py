@@ -100,8 +100,8 @@ def test_costly_coordination_raises_unmet_need_and_waits():
     assert CoordinationParams().hours == 0.5
     cheap = _runs(BASELINE)
     costly = _runs({"model": {"coordination": {"hours": 4.0}}})
-    # Measured (6 seeds x 156 weeks): unmet need 0.160 -> 0.507 (+0.347, paired SE 0.009); mean
-    # wait 8.8 -> 21.7 weeks (+12.9, paired SE 0.52).
+    # Measured (6 seeds x 156 weeks): unmet need 0.165 -> 0.509 (+0.343, paired SE 0.005); mean
+    # wait 9.3 -> 21.6 weeks (+12.3, paired SE 0.29).
     assert_higher(_outcome(costly, "unmet_need"), _outcome(cheap, "unmet_need"), 0.3, "unmet need")
     assert_higher(_outcome(costly, "mean_wait_weeks"), _outcome(cheap, "mean_wait_weeks"), 0.3, "mean wait")
 
@@ -112,8 +112,7 @@ def test_more_professionals_shorten_waits():
     assert WorkforceParams().professionals == 200
     base = _runs(BASELINE)
     more = _runs({"model": {"workforce": {"professionals": 240}}})
-    # Measured (6 seeds x 156 weeks): 8.8 -> 6.2 weeks (-2.6, paired SE 0.53; every seed shorter,
-    # by 1.5 to 4.9 weeks).
+    # Measured (6 seeds x 156 weeks): 9.3 -> 6.2 weeks (-3.1, paired SE 0.55).
     assert_higher(_outcome(base, "mean_wait_weeks"), _outcome(more, "mean_wait_weeks"), 0.1, "mean wait")
 
 
@@ -122,7 +121,7 @@ def test_money_turf_ego_assesses_users_more_than_twice_and_again():
     """In the money_turf_ego preset users are assessed more than twice on average, and users are
     assessed again (reviews, readmissions) every week."""
     runs = _runs(MONEY_TURF_EGO)
-    # Measured (6 seeds x 156 weeks): 2.49 to 2.61 assessments per user; 28 to 49 reassessments a
+    # Measured (6 seeds x 156 weeks): 2.52 to 2.62 assessments per user; 28 to 49 reassessments a
     # week in every week of the final year.
     per_user = _outcome(runs, "assessments_per_user")
     assert (per_user > 2.0).all(), f"assessments per user {np.round(per_user, 3)}"
@@ -418,9 +417,9 @@ def test_defensive_partners_contest_the_pool_and_lengthen_waits():
     pool = {"pooled_budget_share": 0.3}
     calm = _runs({"policy": pool, "model": {"defensiveness": 0.2}}, seeds, weeks)
     defensive = _runs({"policy": pool, "model": {"defensiveness": 0.9}}, seeds, weeks)
-    # Measured (8 seeds x 104 weeks): pool disputes 2.3 -> 18.0 a week (+15.7, paired SE 0.50);
-    # mean wait 3.49 -> 4.88 weeks (+1.40, paired SE 0.25; every seed longer, by 0.3 to 2.4).
-    # Eight seeds, not six: the wait's per-seed differences vary from 0.3 to 2.4 weeks.
+    # Measured (8 seeds x 104 weeks): pool disputes 2.3 -> 17.8 a week (+15.5, paired SE 0.79);
+    # mean wait 3.62 -> 4.76 weeks (+1.14, paired SE 0.25; every seed longer, by 0.3 to 2.3).
+    # Eight seeds, not six: the wait's per-seed differences vary from 0.3 to 2.3 weeks.
     assert_higher(_outcome(defensive, "pool_disputes"), _outcome(calm, "pool_disputes"), 0.5, "pool disputes")
     assert_higher(_outcome(defensive, "mean_wait_weeks"), _outcome(calm, "mean_wait_weeks"), 0.1, "mean wait")
 
