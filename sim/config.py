@@ -241,7 +241,12 @@ class OutcomeParams:
     intermediate_care_share: float = p(
         0.4, 0, 1, "chance that a patient with a health need needs a step-down (intermediate care) place before going home"
     )
-    intermediate_care_places: int = p(3, 0, 100_000, "step-down places per health area")
+    intermediate_care_places: float = p(
+        12.0,
+        0,
+        1000,
+        "step-down places per 1,000 users of the initial caseload, shared equally between the health areas",
+    )
     intermediate_care_weeks: int = p(3, 1, 52, "weeks a patient holds a step-down place")
     readmission_window: int = p(4, 1, 52, "weeks after discharge in which an admission is a readmission")
 
@@ -323,7 +328,7 @@ class MeetingParams:
     understanding_gain: float = p(0.04, 0, 1, "shared-understanding gain per meeting in a small room")
     airtime_capacity: float = p(25.0, 1, 1000, "room size at which a meeting's net effect turns negative")
     targeted_size: int = p(
-        8, 1, 1000, "largest room of a targeted meeting (those with the most failed joint cases)"
+        8, 1, 1000, "largest room of a targeted meeting (those who share the most live cases with other agencies)"
     )
 
 
@@ -393,7 +398,7 @@ class ModelParams:
     decisions: DecisionParams = field(default_factory=DecisionParams)
     community: CommunityParams = field(default_factory=CommunityParams)
     defensiveness: float = p(
-        0.5, 0, 1, "how defensive statutory agencies are of their turf and budgets (each agency's, unless its world entry sets its own)"
+        0.5, 0, 1, "how defensive statutory agencies are of their turf and budgets (each agency's own, in the agency arrays)"
     )
 
 

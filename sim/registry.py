@@ -144,7 +144,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("readmission_rate", "Readmission rate",
             "% of discharges readmitted within the readmission window", "share", "lower", _SHARE,
             summary=RATIO, of=("cohort_readmitted", "cohort_discharges"), group="users"),
-    Outcome("reassessments", "Reassessments", "users assessed again per week (reviews, readmission)",
+    Outcome("reassessments", "Reassessments", "users assessed again at a review, per week",
             "count", "lower", _PER_WEEK, group="users", plural=True),
     Outcome("pool_disputes", "Pool disputes", "contested pool sign-offs per week", "count", "lower",
             _PER_WEEK, group="costs", plural=True),

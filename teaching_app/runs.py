@@ -297,16 +297,16 @@ def narrative(model: PartnershipModel) -> list[dict[str, Any]]:
     """What happened in the run so far, in words: the events the charts mark.
 
     Shocks of the scenario (done, or due), partners taking money back from the pool on their
-    own, and sharp falls of mean trust (by :data:`TRUST_FALL` or more within
-    :data:`TRUST_FALL_WEEKS` weeks; one entry per fall, at the week it started). The model
-    records no misuse of pooled money apart from withdrawals, so there is none to list.
+    own, partners using pooled money for purposes not agreed, and sharp falls of mean trust (by
+    :data:`TRUST_FALL` or more within :data:`TRUST_FALL_WEEKS` weeks; one entry per fall, at the
+    week it started).
 
     Args:
         model: the running model.
 
     Returns:
         One dict per event, in order of week: ``week``, ``kind`` ("shock", "shock to come",
-        "partner withdrew" or "trust fell") and ``text``.
+        "partner withdrew", "pool misused" or "trust fell") and ``text``.
     """
     events: list[dict[str, Any]] = []
     for shock in model.config.scenario.shocks:
@@ -325,17 +325,15 @@ def narrative(model: PartnershipModel) -> list[dict[str, Any]]:
         )
     data = model.datacollector.model_vars
     weeks = list(data.get("week", []))
-    previous = 0
-    for week, total in zip(weeks, data.get("withdrawals", []), strict=False):
-        if total > previous and week not in model.shock_weeks:
-            events.append(
-                {
-                    "week": int(week),
-                    "kind": "partner withdrew",
-                    "text": "A partner took money back from the pooled budget on its own",
-                }
-            )
-        previous = total
+    for column, kind, text in (
+        ("withdrawals", "partner withdrew", "A partner took money back from the pooled budget on its own"),
+        ("pool_misuse_events", "pool misused", "A partner used pooled money for purposes not agreed"),
+    ):
+        previous = 0
+        for week, total in zip(weeks, data.get(column, []), strict=False):
+            if total > previous and (kind != "partner withdrew" or week not in model.shock_weeks):
+                events.append({"week": int(week), "kind": kind, "text": text})
+            previous = total
     trust = np.asarray(data.get("mean_trust", []), float)
     floor, k = 0, 1
     while k < trust.size:

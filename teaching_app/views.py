@@ -8,7 +8,7 @@ browser.
 - :func:`map_chart`: the localities, with council and health boundaries and users waiting.
 - :func:`network_chart`: the professionals, coloured by agency, linked to counterparts in partner
   agencies by lines shaded by their mutual trust.
-- :func:`outcomes_chart`: the weekly outcomes, with shocks and withdrawals from the pool marked.
+- :func:`outcomes_chart`: the weekly outcomes, with shocks, withdrawals and misuse of the pool marked.
 - :func:`journey_chart` and :func:`journey_spans`: the traced user's journey (Mrs Smith).
 """
 
@@ -480,9 +480,9 @@ def _network_template(agencies: tuple[str, ...], colours: tuple[str, ...], size:
 
 
 # ------------------------------------------------------------------------------------------ outcomes
-MARK_KINDS = ("shock", "shock to come", "partner withdrew", "trust fell")
-MARK_COLOURS = (SHOCK_COLOUR, "#b0b0b0", WITHDRAWAL_COLOUR, PURPLE)
-MARK_DASHES = ([1, 0], [4, 3], [2, 2], [6, 2])
+MARK_KINDS = ("shock", "shock to come", "partner withdrew", "pool misused", "trust fell")
+MARK_COLOURS = (SHOCK_COLOUR, "#b0b0b0", WITHDRAWAL_COLOUR, WITHDRAWAL_COLOUR, PURPLE)
+MARK_DASHES = ([1, 0], [4, 3], [2, 2], [1, 3], [6, 2])
 
 
 def shock_marks(model: PartnershipModel) -> pd.DataFrame:
@@ -493,7 +493,8 @@ def shock_marks(model: PartnershipModel) -> pd.DataFrame:
 
     Returns:
         Columns ``week``, ``what`` (the event in words) and ``status`` (one of
-        :data:`MARK_KINDS`: "shock", "shock to come", "partner withdrew", "trust fell").
+        :data:`MARK_KINDS`: "shock", "shock to come", "partner withdrew", "pool misused",
+        "trust fell").
     """
     events = narrative(model)
     return pd.DataFrame(

@@ -4,8 +4,7 @@ Health needs belong to the primary care trust of the user's GP; personal care to
 the user's locality. Practical help and social contact belong to the council, unless
 ``policy.community_partners`` is on: then the voluntary sector takes practical help and
 community and faith groups take social contact, at ``community.cost_share`` of the statutory
-cost and with their own workers (an explicit share of the workforce, set in the world
-configuration). Their help is light-touch: it needs no formal assessment, no panel and no
+cost and with their own workers. Their help is light-touch: it needs no formal assessment, no panel and no
 coordination with the statutory agencies (:func:`sim.mechanisms.coordination.coordinate`).
 
 User involvement (``policy.user_involvement``) improves the fit of services to needs, at a cost

@@ -26,7 +26,8 @@ agencies' weight on joint indicators. Failure means delay (the package does not 
 week's service is missed), a duplicated visit (``coordination.failure_extra_hours``) and lost
 well-being (``coordination.failure_wellbeing_loss``). Every attempt is recorded as an event
 between the two professionals, which the relationship mechanisms consume. A week's starts and
-reviews are coordinated together, once the week's deliveries are drawn (docs/ODD.md, 7.4).
+reviews are coordinated together before delivery, so that the hours they take come out of the
+casework that delivers packages that week (docs/ODD.md, 7.4).
 
 Sources: Brereton & Clarke (002) on role clarity, workload and the three battles; Willis (000)
 on shared understanding of terms; Glasby & Dickinson (004) on partnership as a means to an end

@@ -8,18 +8,26 @@ then need a funder:
 - Council care is means-tested: a user above the threshold declines with probability
   ``population.decline_if_charged`` (the need stays unmet) or pays and arranges care.
   Health care is free at the point of use.
-- A *joint* user (needs held by both a primary care trust and a council) is funded by the pool at
-  once while the pool has money: the pool removes the negotiation for the needs it covers.
-- Otherwise the two agencies negotiate who pays for the personal care of a joint user. Each week
+- Every other need queues for its agency's funding panel (one decision per user and agency, in
+  priority order, as far as the agency's hours for new work and ``funding.panel_share`` allow;
+  see :func:`fund`).
+- Under a pool, a *joint* user's need (needs held by both a primary care trust and a council) is
+  in the pool's scope while the pool has money and what it funds fits in the members' weekly
+  contributions (:func:`_in_scope`); the pool then removes the question of who pays, but the
+  other member must sign off the user's eligibility, and a defensive partner that distrusts the
+  agency asking contests it (:func:`_sign_off`): a pool dispute.
+- Otherwise (no pool, or outside its scope) the two agencies negotiate who pays for the personal care of a joint user. Each week
   they agree with probability
 
       p_agree = funding.negotiation_base * T_ab * (1 - defensiveness * (1 - L_ab))
                 * (1 - funding.over_budget_refusal * max(pressure_a, pressure_b))
 
   where ``T_ab`` is their mutual trust, ``L_ab`` their staff's mean loyalty and ``pressure`` how
-  far each is over budget. The agency under less pressure ends up paying (cost shifting). A
-  dispute that lasted more than four weeks counts as a failed joint case for the professionals
-  who assessed; a quick agreement as a success.
+  far each is over budget (``defensiveness`` is the mean of the two agencies'). Negotiation is new
+  work: each council takes up its disputes in priority order as far as its hours for new work
+  allow, and each week of it costs both sides ``funding.negotiation_hours``. The agency under
+  less pressure ends up paying (cost shifting). A dispute that lasted more than four weeks counts
+  as a failed joint case for the two professionals; a quick agreement as a success.
 - A single agency over budget approves new packages only with probability
   ``1 - funding.over_budget_refusal * pressure``.
 
@@ -176,8 +184,8 @@ def _in_scope(
 
     The partners agreed to pool joint users' statutory needs as far as the pooled contributions
     pay for them: a need is in scope while the pool has money and the weekly cost of what it
-    already funds (its spending rate) plus the needs taken on this week, in priority order, stays
-    within the members' weekly contributions.
+    already funds (its spending rate) plus the needs taken on this week, in the panels' order
+    (agency by agency, each in priority order), stays within the members' weekly contributions.
     """
     if world.pool_balance <= 0:
         return np.zeros(users.size, bool)
@@ -193,11 +201,11 @@ def _sign_off(
 ) -> np.ndarray:
     """Whether the other pool member signs off each in-scope need this week.
 
-    It signs off with chance ``T_ba * (1 - d_b * (1 - L_b))``: the negotiation's form without
-    its question of who pays (no base rate, no budget pressure). A partner that distrusts the
-    agency asking, is defensive and whose staff look to their own organisation contests the
-    user's eligibility. A contested need is a pool dispute: it waits for the next week (past the
-    panel), and counts as a failed joint case for the two professionals.
+    It contests the user's eligibility with chance ``d_b * (1 - T_ba)`` (its defensiveness times
+    its distrust of the agency asking), and signs off otherwise. A contested need is a pool
+    dispute: it waits for the next week (past the panel), both sides spend
+    ``funding.negotiation_hours`` on it each week, and when it is finally signed off that is one
+    joint case between them: a success within four weeks, a failure after a longer dispute.
     """
     ask = in_scope.nonzero()[0]
     if ask.size == 0:

@@ -12,9 +12,10 @@ Until then the bed-week is a delayed transfer of care, counted by who holds the 
 against social care when only council needs are pending, against the NHS when only needs held by
 others are (the primary care trust's community health and intermediate care, or voluntary and
 community partners), and against both when both are. A patient with a health need may also need a step-down place
-first (intermediate care, with chance ``outcomes.intermediate_care_share``): each health area has
-``outcomes.intermediate_care_places`` places, each held ``outcomes.intermediate_care_weeks``
-weeks; waiting for one is a delay on the NHS side. Under its own indicators (fast
+first (intermediate care, with chance ``outcomes.intermediate_care_share``): there are
+``outcomes.intermediate_care_places`` places per 1,000 users of the initial caseload, shared
+between the health areas, each held ``outcomes.intermediate_care_weeks`` weeks; waiting for one
+is a delay on the NHS side. Under its own indicators (fast
 discharge) the acute trust sends a fit patient home anyway with weekly chance
 ``decisions.discharge_pressure * (1 - joint weight)``.
 
@@ -193,7 +194,8 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
 def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> np.ndarray:
     """Give step-down places to fit patients who need one; return who is still waiting for one.
 
-    Each health area has ``outcomes.intermediate_care_places`` places, each held for
+    There are ``outcomes.intermediate_care_places`` places per 1,000 users of the initial caseload,
+    shared equally between the health areas (rounded down), each held for
     ``outcomes.intermediate_care_weeks`` weeks by the patient who takes it. Patients whose other
     support is in place take the free places of their area, in random order;
     the others wait in hospital, a delay on the NHS side.
@@ -205,7 +207,8 @@ def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> n
     rows = world.active
     n_areas = world.pct_of.size
     busy = np.bincount(pop.health_area.take(rows)[pop.ic_until.take(rows) > week], minlength=n_areas)
-    free = np.maximum(o.intermediate_care_places - busy, 0)
+    places = int(o.intermediate_care_places * world.params.population.initial_users / 1000 / n_areas)
+    free = np.maximum(places - busy, 0)
     cand = (wants & ready).nonzero()[0]
     cand = cand[world.streams.outcomes.permutation(cand.size)]
     area = pop.health_area.take(fit[cand])

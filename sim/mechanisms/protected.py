@@ -12,8 +12,8 @@ done is spent here, all of it:
   with the alignment of a patch team, 1); so it moves trust, culture, shared understanding and
   loyalty like any joint case, and a session between people who distrust each other can go badly.
   Both spend their remaining protected hours on it.
-- **joint casework**: a professional left without a partner spends the hours on the casework of
-  their joint cases (the hours join this week's casework).
+- **casework**: a professional left without a partner spends the hours on casework (they join this
+  week's casework hours; the model does not tell joint cases' casework from the rest).
 
 Every protected hour is thus accounted for as partnership work (``partnership_hours``), and the
 cost of protected time is the casework it displaces (the contracted casework hours are cut by it).
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 def spend(world: Casework) -> None:
-    """Spend every protected hour left this week: sessions together, or joint casework."""
+    """Spend every protected hour left this week: sessions together, or casework."""
     wf = world.workforce
     s = wf.staff
     left = s.partnership
@@ -60,7 +60,7 @@ def spend(world: Casework) -> None:
         s.contact.ravel()[both * s.n_agencies + np.concatenate((s.employer.take(j), s.employer.take(i)))] = True
         world.log.joint_case(i, j, ok, np.full(i.size, -1))
         world.log.counters["sessions_week"] += i.size
-    # Together or not, the hours are spent: sessions, or joint casework (added to casework).
+    # Together or not, the hours are spent: sessions, or casework.
     alone = left.copy()
     alone[s.together > 0] = 0.0
     s.free += alone
