@@ -25,12 +25,6 @@ if TYPE_CHECKING:
     from sim.streams import RandomStreams
 
 
-class AgencyRef(Protocol):
-    """An agency as the mechanisms name it: its row in the agency arrays."""
-
-    index: int
-
-
 class Setting(Protocol):
     """What every mechanism may read: the week, the random streams and the parameters."""
 
@@ -44,21 +38,24 @@ class Agencies(Protocol):
     """The agencies as arrays indexed by agency, and their relations (means over their staff).
 
     ``POOL`` and ``SELF`` are the funder codes of the pooled budget and of a self-funder, after the
-    agencies' indices.
+    agencies' indices. ``acute_of`` and ``pct_of`` give the agency of each health area,
+    ``council_of``, ``practical_of`` and ``social_of`` the agency holding personal care, practical
+    help and social contact in each council area.
     """
 
     n_agencies: int
     POOL: int
     SELF: int
-    acute: AgencyRef
-    voluntary: AgencyRef | None
-    community: AgencyRef | None
+    acute_of: np.ndarray
     pct_of: np.ndarray
     council_of: np.ndarray
+    practical_of: np.ndarray
+    social_of: np.ndarray
     agency_statutory: np.ndarray
     agency_sector_council: np.ndarray
     agency_is_pool_member: np.ndarray
     agency_joint_weight: np.ndarray
+    agency_defensiveness: np.ndarray
     records: np.ndarray
     agency_trust: np.ndarray
     agency_loyalty: np.ndarray

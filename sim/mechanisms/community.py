@@ -3,9 +3,10 @@
 Health needs belong to the primary care trust of the user's GP; personal care to the council of
 the user's locality. Practical help and social contact belong to the council, unless
 ``policy.community_partners`` is on: then the voluntary sector takes practical help and
-community and faith groups take social contact, at ``community.cost_share`` of the statutory
-cost and with their own workers (``community.capacity_share`` of the workforce). They add an
-agency to the case, so more coordination, which is the price of involving them.
+community and faith groups take social contact (``practical_of`` and ``social_of``, per council
+area), at ``community.cost_share`` of the statutory cost and with their own workers (their
+``staff_share`` in the world's config). They add an agency to the case, so more coordination,
+which is the price of involving them.
 
 User involvement (``policy.user_involvement``) improves the fit of services to needs: the share
 of a delivered service that actually meets the need is ``1 - community.misfit * (1 -
@@ -37,16 +38,12 @@ def assign_responsibility(world: Caseload, rows: np.ndarray) -> None:
         rows: user rows.
     """
     pop = world.pop
-    council = world.council_of.take(pop.council.take(rows))
+    area = pop.council.take(rows)
     resp = np.empty((rows.size, 4), np.intp)
     resp[:, HEALTH] = world.pct_of.take(pop.health_area.take(rows))
-    resp[:, PERSONAL] = council
-    if world.policy.community_partners:
-        resp[:, PRACTICAL] = world.voluntary.index
-        resp[:, SOCIAL] = world.community.index
-    else:
-        resp[:, PRACTICAL] = council
-        resp[:, SOCIAL] = council
+    resp[:, PERSONAL] = world.council_of.take(area)
+    resp[:, PRACTICAL] = world.practical_of.take(area)
+    resp[:, SOCIAL] = world.social_of.take(area)
     resp[pop.hours.take(rows, axis=0) <= 0] = -1  # no need (hours are never negative): no agency
     pop.resp[rows] = resp
 

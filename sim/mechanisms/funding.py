@@ -16,10 +16,11 @@ then need a funder:
       p_agree = funding.negotiation_base * T_ab * (1 - defensiveness * (1 - L_ab))
                 * (1 - funding.over_budget_refusal * max(pressure_a, pressure_b))
 
-  where ``T_ab`` is their mutual trust, ``L_ab`` their staff's mean loyalty and ``pressure`` how
-  far each is over budget. The agency under less pressure ends up paying (cost shifting). A
-  dispute that lasted more than four weeks counts as a failed joint case for the professionals
-  who assessed; a quick agreement as a success.
+  where ``T_ab`` is their mutual trust, ``L_ab`` their staff's mean loyalty, ``defensiveness``
+  the larger of the two agencies' own (a deal needs both: the more defensive side holds it up)
+  and ``pressure`` how far each is over budget. The agency under less pressure ends up paying
+  (cost shifting). A dispute that lasted more than four weeks counts as a failed joint case for
+  the professionals who assessed; a quick agreement as a success.
 - A single agency over budget approves new packages only with probability
   ``1 - funding.over_budget_refusal * pressure``.
 
@@ -139,10 +140,11 @@ def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np
     pct = world.pct_of.take(pop.health_area[users])
     # The chance that two agencies agree, for every pair (then read for each council and PCT).
     trust, loyalty, pressure = world.agency_trust, world.agency_loyalty, world.agency_pressure
+    defensive = np.maximum.outer(world.agency_defensiveness, world.agency_defensiveness)  # the larger
     p = (
         f.negotiation_base
         * (0.5 * (trust + trust.T))
-        * (1.0 - world.params.defensiveness * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
+        * (1.0 - defensive * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
         * (1.0 - f.over_budget_refusal * np.maximum.outer(pressure, pressure))
     )
     agree = world.streams.funding.random(users.size) < p[council, pct]

@@ -111,8 +111,9 @@ def update(world: Caseload) -> None:
     pop.readmissions[readmit] += 1
     world.log.counters["admissions_week"] += admitted.size
     world.log.counters["readmissions_week"] += readmit.size
-    world.log.trace(admitted, "admitted to hospital", world.acute.index)
-    world.log.trace(readmit, "readmitted within the window after discharge", world.acute.index)
+    acute = world.acute_of.take(pop.health_area.take(admitted))  # the acute trust of each one's area
+    world.log.trace(admitted, "admitted to hospital", acute)
+    world.log.trace(readmit, "readmitted within the window after discharge", acute[recent[admit]])
 
     # Leaving, for those still at home: every need they accepted help for met (a declined need
     # stays unmet but does not hold them), or badly.
@@ -140,7 +141,8 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     fit = patients[is_fit]
     held = waiting[is_fit]  # their support not yet in place
     ready = ~held
-    jw = world.agency_joint_weight[world.acute.index]
+    acute = world.acute_of.take(pop.health_area.take(fit))  # the acute trust of each one's area
+    jw = world.agency_joint_weight.take(acute)
     early = held & (rng.random(fit.size) < world.params.decisions.discharge_pressure * (1.0 - jw))
     go = ready | early
     delayed = fit[~go]
@@ -159,8 +161,8 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     pop.last_discharge[out] = world.week
     world.log.counters["discharges_week"] += out.size
     world.log.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
-    world.log.trace(fit, "discharged home with support in place", world.acute.index, where=ready)
-    world.log.trace(fit, "discharged home before support was in place", world.acute.index, where=early)
+    world.log.trace(fit, "discharged home with support in place", acute, where=ready)
+    world.log.trace(fit, "discharged home before support was in place", acute, where=early)
 
 
 def _unmet_by_domain(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> dict:
