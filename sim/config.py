@@ -80,7 +80,12 @@ class PolicyConfig:
 # --------------------------------------------------------------------------- scenario and shocks
 @dataclass
 class ShockConfig:
-    """One dated event. ``agency`` names a sector (acute, pct, council, voluntary, community)."""
+    """One dated event.
+
+    ``agency`` names a sector (acute, pct, council, voluntary, community), not one agency: a
+    ``pool_withdrawal`` is made by the first pool member of that sector in ``world.agencies``'
+    order, a ``budget_cut`` hits every agency of it.
+    """
 
     week: int = p(104, 0, None, "week the shock happens (0 = first recorded week)")
     kind: str = p("pool_withdrawal", doc="what happens", choices=SHOCK_KINDS)
