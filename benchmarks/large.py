@@ -43,7 +43,8 @@ def main() -> None:
     table, summary = run_model(large_config())
     seconds = time.perf_counter() - start
     print(f"50,000 users, 5,000 professionals, 260 weeks: {seconds:.1f} s")
-    print(f"mean active users {table['active_users'].mean():,.0f}; unmet need {summary['outcomes']['unmet_need']:.3f}")
+    unmet = summary["outcomes"]["unmet_need"]
+    print(f"mean active users {table['active_users'].mean():,.0f}; unmet need {unmet:.3f}")
     print(f"target < {TARGET_SECONDS:.0f} s: {'PASS' if seconds < TARGET_SECONDS else 'FAIL'}")
 
 

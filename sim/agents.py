@@ -13,113 +13,95 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from sim.config import SECTOR_DEFAULTS, PlannedAgency, WorldConfig
 from sim.mechanisms import decisions
 
 if TYPE_CHECKING:
     from sim.model import PartnershipModel
 
-# Sector profiles. Sources: Arnold (001) on free vs means-tested care, 20+ NHS professions vs one
-# social care profession, national vs local, different pay; Brereton & Clarke (002) on different
-# cultures, budget-fixing processes and information systems.
+# The sectors' roles and defaults, and the default world's professions, as plain dicts and a tuple
+# (for code that reads them by name). They are defined once, in the schema (sim/config.py:
+# SECTOR_DEFAULTS, WorldConfig.professions); a run's professions are ``model.professions``, from
+# its configured world, and each agency's own settings are on the Agency.
 SECTOR_PROFILE = {
-    "acute": {
-        "label": "Acute NHS trust",
-        "statutory": True,
-        "health": True,
-        "budget_week": 0,
-        "info_quality": 0.5,
-        "professions": ("hospital doctor", "ward nurse", "discharge coordinator"),
-        "org_culture": 0.25,
-    },
-    "pct": {
-        "label": "Primary care trust",
-        "statutory": True,
-        "health": True,
-        "budget_week": 4,
-        "info_quality": 0.4,
-        "professions": ("GP", "district nurse", "therapist"),
-        "org_culture": 0.35,
-    },
-    "council": {
-        "label": "Council social services",
-        "statutory": True,
-        "health": False,
-        "budget_week": 48,
-        "info_quality": 0.8,
-        "professions": ("social worker", "care manager", "occupational therapist"),
-        "org_culture": 0.75,
-    },
-    "voluntary": {
-        "label": "Voluntary sector",
-        "statutory": False,
-        "health": False,
-        "budget_week": 26,
-        "info_quality": 0.3,
-        "professions": ("voluntary sector worker",),
-        "org_culture": 0.15,
-    },
-    "community": {
-        "label": "Community and faith groups",
-        "statutory": False,
-        "health": False,
-        "budget_week": 26,
-        "info_quality": 0.2,
-        "professions": ("community worker",),
-        "org_culture": 0.1,
-    },
+    sector: {
+        "label": profile.label,
+        "statutory": profile.statutory,
+        "health": profile.health,
+        "budget_week": profile.budget_week,
+        "info_quality": profile.info_quality,
+        "professions": profile.professions,
+        "org_culture": profile.culture,
+    }
+    for sector, profile in SECTOR_DEFAULTS.items()
 }
 
-# Norm of each profession on the medical (0) to social (1) model axis, and whether it is a
-# front-line job comparable across agencies (for pay comparisons).
-PROFESSION_NORM = {
-    "hospital doctor": (0.05, False),
-    "ward nurse": (0.35, True),
-    "discharge coordinator": (0.45, True),
-    "GP": (0.15, False),
-    "district nurse": (0.4, True),
-    "therapist": (0.5, True),
-    "social worker": (0.85, True),
-    "care manager": (0.7, True),
-    "occupational therapist": (0.55, True),
-    "voluntary sector worker": (0.8, True),
-    "community worker": (0.9, True),
-}
+# Norm of each profession of the default world on the medical (0) to social (1) model axis, and
+# whether it is a front-line job comparable across agencies (for pay comparisons).
+PROFESSION_NORM = {prof.name: (prof.norm, prof.frontline) for prof in WorldConfig().professions}
 PROFESSIONS = tuple(PROFESSION_NORM)
 
 
 class Agency(mesa.Agent):
-    """An organisation taking part in the partnership.
+    """An organisation taking part in the partnership, built from its entry in the world's config.
 
-    An acute trust, a primary care trust, a council's social services, the voluntary sector or
-    community and faith groups.
+    An acute trust, a primary care trust, a council's social services, a voluntary sector agency
+    or community and faith groups (``world.agencies``, see :class:`sim.config.AgencySpec`). A
+    setting its spec leaves null takes its sector's default (:data:`sim.config.SECTOR_DEFAULTS`)
+    or the model-wide setting.
 
     Attributes:
         index: row of the agency in the model's agency arrays.
-        sector: one of ``SECTOR_PROFILE``.
-        area: the council or health area it covers, or -1 for the whole patch.
+        sector: one of :data:`sim.config.SECTORS`.
+        label: its name in outputs.
+        areas: the health areas (acute trust, PCT) or council areas (the others) it covers; empty
+            for the whole patch.
+        area: the one area it covers, or -1 when it covers several or the whole patch.
+        statutory, health, pool_member: its sector's role.
         budget_week: week of the year on which it sets its budget (its own calendar).
-        pool_member: whether it pays into the pooled budget.
+        info_quality: quality of its information system.
+        culture: its organisational culture (culture dimension 1).
+        professions: the professions it employs; ``mix``: the share of its posts in each.
+        staff_share: its posts as a share of ``model.workforce.professionals``, or None when sized
+            from expected demand.
+        pay: its staff's pay relative to council staff, or None for its sector's rule.
+        defensiveness: how defensive it is of its turf and budget.
+        joint_weight: the weight of joint outcomes in its performance regime.
     """
 
-    def __init__(self, model: PartnershipModel, index: int, sector: str, area: int):
+    def __init__(self, model: PartnershipModel, index: int, plan: PlannedAgency):
         """Create an agency.
 
         Args:
-            model: the model.
+            model: the model (its ``params`` and ``policy`` fill the settings left null).
             index: row in the agency arrays.
-            sector: sector name.
-            area: area covered, or -1 for all.
+            plan: the agency's spec, areas and label (:func:`sim.config.plan_agencies`).
         """
         super().__init__(model)
-        profile = SECTOR_PROFILE[sector]
+        spec, profile = plan.spec, plan.profile
         self.index = index
-        self.sector = sector
-        self.area = area
-        self.label = profile["label"] + (f" {area + 1}" if area >= 0 else "")
-        self.statutory = profile["statutory"]
-        self.budget_week = profile["budget_week"]
-        self.info_quality = profile["info_quality"]
-        self.pool_member = sector in ("pct", "council")
+        self.sector = spec.sector
+        self.label = plan.label
+        self.areas = plan.areas
+        self.area = plan.areas[0] if len(plan.areas) == 1 else -1
+        self.statutory = profile.statutory
+        self.health = profile.health
+        self.pool_member = profile.pool_member
+        self.budget_week = _or(spec.budget_week, profile.budget_week)
+        self.info_quality = _or(spec.info_quality, profile.info_quality)
+        self.culture = _or(spec.culture, profile.culture)
+        self.professions = tuple(spec.professions) or profile.professions
+        if spec.mix:
+            self.mix = tuple(spec.mix)
+        elif spec.professions:
+            self.mix = (1.0 / len(self.professions),) * len(self.professions)
+        else:
+            self.mix = profile.mix
+        self.staff_share = spec.staff_share
+        self.pay = spec.pay
+        self.defensiveness = _or(spec.defensiveness, model.params.defensiveness)
+        default_weight = model.policy.joint_indicators if self.statutory else 0.5
+        self.joint_weight = _or(spec.joint_weight, default_weight)
 
     def decide(self) -> None:
         """Take this week's decisions, if the agency's calendar says so (mechanism 10)."""
@@ -128,6 +110,11 @@ class Agency(mesa.Agent):
             decisions.set_budget(self.model, self.index)
         if self.pool_member and (week_of_year - self.budget_week) % 13 == 0:
             decisions.review_pool(self.model, self.index)
+
+
+def _or(value, default):
+    """``value``, or ``default`` when it is None."""
+    return default if value is None else value
 
 
 class Professional(mesa.Agent):

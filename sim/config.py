@@ -80,7 +80,12 @@ class PolicyConfig:
 # --------------------------------------------------------------------------- scenario and shocks
 @dataclass
 class ShockConfig:
-    """One dated event. ``agency`` names a sector (acute, pct, council, voluntary, community)."""
+    """One dated event.
+
+    ``agency`` names a sector (acute, pct, council, voluntary, community), not one agency: a
+    ``pool_withdrawal`` is made by the first pool member of that sector in ``world.agencies``'
+    order, a ``budget_cut`` hits every agency of it.
+    """
 
     week: int = p(104, 0, None, "week the shock happens (0 = first recorded week)")
     kind: str = p("pool_withdrawal", doc="what happens", choices=SHOCK_KINDS)
@@ -98,6 +103,247 @@ class ScenarioConfig:
     description: str = p("", doc="one paragraph shown to teachers and in run summaries")
     shocks: list[ShockConfig] = field(default_factory=list)
     trace_user: bool = p(False, doc="trace one older person (Mrs Smith) through her journey")
+
+
+# --------------------------------------------------------------------------- the world
+@dataclass(frozen=True)
+class SectorProfile:
+    """What an agency of a sector is, and the defaults an agency spec of that sector leaves unset.
+
+    ``statutory``, ``health`` and ``pool_member`` are properties of the sector, fixed here: the
+    mechanisms give each sector its role (a primary care trust holds health needs, a council
+    personal care and the means test, non-statutory partners fund help from their own grants and
+    stay out of the pool). The rest are defaults that :class:`AgencySpec` may override.
+
+    Sources: Arnold (001) on free vs means-tested care, 20+ NHS professions vs one social care
+    profession, national vs local, different pay; Brereton & Clarke (002) on different cultures,
+    budget-fixing processes and information systems.
+    """
+
+    label: str
+    statutory: bool
+    health: bool
+    pool_member: bool
+    budget_week: int
+    info_quality: float
+    culture: float
+    professions: tuple[str, ...]
+    mix: tuple[float, ...]
+
+
+SECTOR_DEFAULTS: dict[str, SectorProfile] = {
+    "acute": SectorProfile(
+        "Acute NHS trust", True, True, False, 0, 0.5, 0.25,
+        ("hospital doctor", "ward nurse", "discharge coordinator"), (0.25, 0.5, 0.25),
+    ),
+    "pct": SectorProfile(
+        "Primary care trust", True, True, True, 4, 0.4, 0.35,
+        ("GP", "district nurse", "therapist"), (0.3, 0.45, 0.25),
+    ),
+    "council": SectorProfile(
+        "Council social services", True, False, True, 48, 0.8, 0.75,
+        ("social worker", "care manager", "occupational therapist"), (0.45, 0.35, 0.2),
+    ),
+    "voluntary": SectorProfile(
+        "Voluntary sector", False, False, False, 26, 0.3, 0.15, ("voluntary sector worker",), (1.0,)
+    ),
+    "community": SectorProfile(
+        "Community and faith groups", False, False, False, 26, 0.2, 0.1, ("community worker",), (1.0,)
+    ),
+}  # fmt: skip
+"""Each sector's role and defaults (the keys are :data:`SECTORS`, in the same order)."""
+
+# Which areas an agency's ``areas`` count: health areas for the health sectors, council areas for
+# the others.
+HEALTH_AREA_SECTORS = ("acute", "pct")
+
+
+@dataclass
+class ProfessionSpec:
+    """A profession: its place on the medical-social axis and whether its jobs are comparable."""
+
+    name: str = p("", doc="name of the profession, as agencies' `professions` list it")
+    norm: float = p(0.5, 0, 1, "norm of the profession on the medical (0) to social (1) model axis")
+    frontline: bool = p(
+        True, doc="a front-line job comparable across agencies (pay comparisons and resentment)"
+    )
+
+
+def _default_professions() -> list[ProfessionSpec]:
+    return [
+        ProfessionSpec("hospital doctor", 0.05, False),
+        ProfessionSpec("ward nurse", 0.35, True),
+        ProfessionSpec("discharge coordinator", 0.45, True),
+        ProfessionSpec("GP", 0.15, False),
+        ProfessionSpec("district nurse", 0.4, True),
+        ProfessionSpec("therapist", 0.5, True),
+        ProfessionSpec("social worker", 0.85, True),
+        ProfessionSpec("care manager", 0.7, True),
+        ProfessionSpec("occupational therapist", 0.55, True),
+        ProfessionSpec("voluntary sector worker", 0.8, True),
+        ProfessionSpec("community worker", 0.9, True),
+    ]
+
+
+@dataclass
+class AgencySpec:
+    """One agency of the world (or, with ``per_area``, one per area), as ``configs/world/`` lists it.
+
+    A field left empty or null takes the sector's default (:data:`SECTOR_DEFAULTS`) or the
+    model-wide setting it names.
+    """
+
+    sector: str = p("", doc="what the agency is", choices=SECTORS)
+    name: str = p(
+        "",
+        doc="label shown in outputs; empty: the sector's label, followed by the areas it covers "
+        "when it does not cover the whole patch (e.g. 'Primary care trust 2')",
+    )
+    areas: list[int] = p(
+        [],
+        0,
+        None,
+        "areas covered, numbered from 0: health areas for acute and pct, council areas for council, "
+        "voluntary and community; empty: the whole patch",
+    )
+    per_area: bool = p(
+        False, doc="one agency for each area of `areas` (every area when empty), each covering that area"
+    )
+    staff_share: float | None = p(
+        None,
+        0,
+        1,
+        "posts as a share of model.workforce.professionals; null: sized from expected demand "
+        "(statutory sectors only; voluntary and community agencies need a share)",
+    )
+    budget_week: int | None = p(
+        None, 0, 51, "week of the year on which it sets its budget; null: the sector's"
+    )
+    info_quality: float | None = p(None, 0, 1, "quality of its information system; null: the sector's")
+    culture: float | None = p(
+        None,
+        0,
+        1,
+        "organisational culture (culture dimension 1, procedural 0 to discretionary 1); null: the sector's",
+    )
+    defensiveness: float | None = p(
+        None, 0, 1, "how defensive it is of its turf and budget; null: model.defensiveness"
+    )
+    joint_weight: float | None = p(
+        None,
+        0,
+        1,
+        "weight of joint outcomes in its performance regime; null: policy.joint_indicators for a "
+        "statutory agency, 0.5 otherwise",
+    )
+    professions: list[str] = p([], doc="its professions (names from world.professions); empty: the sector's")
+    mix: list[float] = p(
+        [],
+        0,
+        1,
+        "share of its posts in each of `professions`, summing to 1; empty: the sector's mix, or "
+        "equal shares of the professions given",
+    )
+    pay: float | None = p(
+        None,
+        0,
+        5,
+        "pay relative to council staff; null: 1 + model.workforce.pay_gap for health, 1 for "
+        "councils, 0.85 for voluntary and community agencies",
+    )
+
+
+def _sector_agency(sector: str, **settings: Any) -> AgencySpec:
+    """An agency of ``sector`` with its sector's defaults written out (as configs/world/default.yaml has them)."""
+    profile = SECTOR_DEFAULTS[sector]
+    return AgencySpec(
+        sector=sector,
+        budget_week=profile.budget_week,
+        info_quality=profile.info_quality,
+        culture=profile.culture,
+        professions=list(profile.professions),
+        mix=list(profile.mix),
+        **settings,
+    )
+
+
+def _default_agencies() -> list[AgencySpec]:
+    # Voluntary and community groups get an explicit capacity of their own (see
+    # configs/world/default.yaml for why these shares).
+    return [
+        _sector_agency("acute"),
+        _sector_agency("pct", per_area=True),
+        _sector_agency("council", per_area=True),
+        _sector_agency("voluntary", staff_share=0.2),
+        _sector_agency("community", staff_share=0.15),
+    ]
+
+
+@dataclass
+class WorldConfig:
+    """The agencies and professions of the patch (config group ``world``, ``configs/world/``).
+
+    The default is one acute trust for the whole patch, a primary care trust per health area, a
+    council per council area, and a voluntary sector agency and community and faith groups, who
+    take part only when ``policy.community_partners`` is on. Every health area must be covered by
+    exactly one acute trust and one primary care trust, every council area by exactly one
+    council, and by at most one voluntary and one community agency (an area without one leaves
+    practical help or social contact to its council).
+    """
+
+    agencies: list[AgencySpec] = field(
+        default_factory=_default_agencies,
+        metadata={"range": (None, None), "doc": "the agencies, in the order of their index", "choices": None},
+    )
+    professions: list[ProfessionSpec] = field(
+        default_factory=_default_professions,
+        metadata={"range": (None, None), "doc": "every profession agencies may employ", "choices": None},
+    )
+
+
+@dataclass(frozen=True)
+class PlannedAgency:
+    """An agency of the world as it will be built: its spec, the areas it covers and its label."""
+
+    spec: AgencySpec
+    key: str
+    areas: tuple[int, ...]
+    label: str
+
+    @property
+    def profile(self) -> SectorProfile:
+        """Its sector's role and defaults."""
+        return SECTOR_DEFAULTS[self.spec.sector]
+
+
+def plan_agencies(world: WorldConfig, n_areas: int, community_partners: bool = True) -> list[PlannedAgency]:
+    """The agencies a world builds, in index order: specs with ``per_area`` expanded, labels resolved.
+
+    Args:
+        world: the world's configuration.
+        n_areas: number of health areas, and of council areas (``model.geography.n_areas``).
+        community_partners: whether voluntary and community agencies take part
+            (``policy.community_partners``); without them they are left out.
+
+    Returns:
+        One :class:`PlannedAgency` per agency.
+    """
+    out = []
+    for i, spec in enumerate(world.agencies):
+        profile = SECTOR_DEFAULTS.get(spec.sector)
+        if profile is None or (not profile.statutory and not community_partners):
+            continue
+        key = f"world.agencies[{i}]"
+        base = spec.name or profile.label
+        if spec.per_area:
+            for area in spec.areas or range(n_areas):
+                out.append(PlannedAgency(spec, key, (int(area),), f"{base} {area + 1}"))
+            continue
+        areas = tuple(sorted(int(a) for a in spec.areas))
+        whole = not areas or len(set(areas)) == n_areas
+        label = spec.name or (base if whole else f"{base} {', '.join(str(a + 1) for a in areas)}")
+        out.append(PlannedAgency(spec, key, () if whole else areas, label))
+    return out
 
 
 # --------------------------------------------------------------------------- model parameters
@@ -170,10 +416,16 @@ class AssessmentParams:
     )
     capacity_share: float = p(0.08, 0, 1, "share of an agency's casework hours given to assessments")
     review_reassess: float = p(
-        0.25, 0, 1, "chance a review needs a fresh assessment (done again unless the partner's records are shared and trusted)"
+        0.25,
+        0,
+        1,
+        "chance a review needs a fresh assessment (done again unless the partner's records are shared and trusted)",
     )
     wait_weight: float = p(
-        0.3, 0, 10, "priority points per week waited in assessment, panel and service queues (severity counts 5)"
+        0.3,
+        0,
+        10,
+        "priority points per week waited in assessment, panel and service queues (severity counts 5)",
     )
 
 
@@ -195,7 +447,10 @@ class FundingParams:
     )
     decision_hours: float = p(1.0, 0, 40, "professional hours per funding decision")
     negotiation_hours: float = p(
-        1.0, 0, 40, "hours each side spends per week negotiating who pays, or on a pool sign-off that is contested"
+        1.0,
+        0,
+        40,
+        "hours each side spends per week negotiating who pays, or on a pool sign-off that is contested",
     )
 
 
@@ -232,14 +487,23 @@ class OutcomeParams:
     post_discharge_factor: float = p(9.0, 0, 100, "admission risk multiplier in the 4 weeks after discharge")
     stay_weeks: float = p(1.5, 0.5, 52, "mean length of a hospital stay, weeks")
     leave_well: float = p(
-        0.04, 0, 1, "weekly chance that a user whose needs have been met for long enough no longer needs services"
+        0.04,
+        0,
+        1,
+        "weekly chance that a user whose needs have been met for long enough no longer needs services",
     )
     met_weeks_to_leave: int = p(
-        12, 0, 520, "weeks with every accepted need met (since arrival or the last admission) before a user can leave services well"
+        12,
+        0,
+        520,
+        "weeks with every accepted need met (since arrival or the last admission) before a user can leave services well",
     )
     leave_badly: float = p(0.012, 0, 1, "weekly chance of leaving badly (care home, death) at well-being 0")
     intermediate_care_share: float = p(
-        0.4, 0, 1, "chance that a patient with a health need needs a step-down (intermediate care) place before going home"
+        0.4,
+        0,
+        1,
+        "chance that a patient with a health need needs a step-down (intermediate care) place before going home",
     )
     intermediate_care_places: float = p(
         12.0,
@@ -328,7 +592,10 @@ class MeetingParams:
     understanding_gain: float = p(0.04, 0, 1, "shared-understanding gain per meeting in a small room")
     airtime_capacity: float = p(25.0, 1, 1000, "room size at which a meeting's net effect turns negative")
     targeted_size: int = p(
-        8, 1, 1000, "largest room of a targeted meeting (those who share the most live cases with other agencies)"
+        8,
+        1,
+        1000,
+        "largest room of a targeted meeting (those who share the most live cases with other agencies)",
     )
 
 
@@ -363,15 +630,12 @@ class DecisionParams:
 
 @dataclass
 class CommunityParams:
-    """Mechanism 11: community, faith and voluntary partners; user involvement."""
+    """Mechanism 11: community, faith and voluntary partners; user involvement.
+
+    Their workers are set by each agency's ``staff_share`` in the world (config group ``world``).
+    """
 
     cost_share: float = p(0.4, 0, 1, "cost of a community partner's support relative to statutory care")
-    capacity_share: float = p(
-        1.0,
-        0,
-        5,
-        "capacity of voluntary and community groups, relative to the statutory staff the needs they take on would need",
-    )
     misfit: float = p(
         0.1, 0, 0.9, "share of a package's hours that miss the need when users have no say (wasted hours)"
     )
@@ -398,7 +662,10 @@ class ModelParams:
     decisions: DecisionParams = field(default_factory=DecisionParams)
     community: CommunityParams = field(default_factory=CommunityParams)
     defensiveness: float = p(
-        0.5, 0, 1, "how defensive statutory agencies are of their turf and budgets (each agency's own, in the agency arrays)"
+        0.5,
+        0,
+        1,
+        "how defensive agencies are of their turf and budgets (unless the world sets an agency's own)",
     )
 
 
@@ -450,6 +717,7 @@ class Config:
 
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    world: WorldConfig = field(default_factory=WorldConfig)
     model: ModelParams = field(default_factory=ModelParams)
     run: RunConfig = field(default_factory=RunConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
@@ -479,9 +747,9 @@ def _walk(obj: Any, prefix: str) -> None:
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
             _walk(value, key + ".")
-        elif f.name == "shocks":
-            for i, shock in enumerate(value):
-                _walk(shock, f"{key}[{i}].")
+        elif _list_type(type(obj), f.name) is not None:
+            for i, item in enumerate(value):
+                _walk(item, f"{key}[{i}].")
         else:
             _check_value(key, value, f)
 
@@ -526,6 +794,7 @@ def validate(cfg: Config) -> Config:
                 f"model.population.{name}={value} must have 4 values (health, personal care, practical, social)"
             )
     _validate_experiment(cfg)
+    _validate_world(cfg)
     for i, shock in enumerate(cfg.scenario.shocks):
         if shock.kind == "pool_withdrawal" and cfg.policy.pooled_budget_share == 0:
             raise ConfigError(
@@ -590,6 +859,94 @@ def _validate_experiment(cfg: Config) -> None:
         raise ConfigError(f"experiment.sample={e.sample} is outside the design: allowed 0..{n - 1}")
 
 
+MIX_TOLERANCE = 1e-6
+"""How far an agency's ``mix`` may sum from 1 (rounding in a YAML file)."""
+
+
+def _validate_world(cfg: Config) -> None:
+    """Check the world as a whole: professions known, mixes, capacities, and who covers each area."""
+    w, n = cfg.world, cfg.model.geography.n_areas
+    names = [prof.name for prof in w.professions]
+    for i, name in enumerate(names):
+        if not name.strip() or name in names[:i]:
+            raise ConfigError(f"world.professions[{i}].name={name!r} must be a name no other profession has")
+    if not w.agencies:
+        raise ConfigError("world.agencies=[] must list the agencies of the patch")
+    for i, spec in enumerate(w.agencies):
+        key, profile = f"world.agencies[{i}]", SECTOR_DEFAULTS[spec.sector]
+        bad = [a for a in spec.areas if a >= n]
+        if bad:
+            raise ConfigError(
+                f"{key}.areas={spec.areas} is out of range: allowed 0..{n - 1} for model.geography.n_areas={n}"
+            )
+        if len(set(spec.areas)) < len(spec.areas):
+            raise ConfigError(f"{key}.areas={spec.areas} names an area twice: give each area once")
+        unknown = [name for name in spec.professions if name not in names]
+        if unknown:
+            raise ConfigError(
+                f"{key}.professions={spec.professions} names an unknown profession {unknown[0]!r}: "
+                f"allowed {', '.join(names)} (or add it to world.professions)"
+            )
+        if len(set(spec.professions)) < len(spec.professions):
+            raise ConfigError(f"{key}.professions={spec.professions} names a profession twice")
+        professions = spec.professions or profile.professions
+        missing = [name for name in professions if name not in names]
+        if missing:
+            raise ConfigError(
+                f"world.professions has no {missing[0]!r}, which {key} (sector {spec.sector}) employs by "
+                f"default: add it, or give {key}.professions"
+            )
+        if spec.mix:
+            if len(spec.mix) != len(professions):
+                raise ConfigError(
+                    f"{key}.mix={spec.mix} must have one share per profession: {len(professions)} "
+                    f"for {', '.join(professions)}"
+                )
+            if abs(sum(spec.mix) - 1.0) > MIX_TOLERANCE:
+                raise ConfigError(f"{key}.mix={spec.mix} must sum to 1: it sums to {sum(spec.mix):g}")
+        if spec.staff_share is None and not profile.statutory:
+            raise ConfigError(
+                f"{key}.staff_share=None is not allowed for a {spec.sector} agency: give its posts as a "
+                "share of model.workforce.professionals, 0..1"
+            )
+    sized = [s for s in w.agencies if s.staff_share is None]
+    fixed = sum(
+        s.staff_share for s in w.agencies if s.staff_share is not None and SECTOR_DEFAULTS[s.sector].statutory
+    )
+    if sized and fixed >= 1.0:
+        raise ConfigError(
+            f"world.agencies: the statutory agencies' staff_share add up to {fixed:g}, leaving no posts for "
+            "those sized from demand (staff_share null): allowed a total below 1"
+        )
+    planned = plan_agencies(w, n)
+    labels: dict[str, str] = {}
+    for a in planned:
+        if a.label in labels:
+            raise ConfigError(
+                f"{a.key}.name={a.label!r} is also the name of {labels[a.label]}: give each agency its own name"
+            )
+        labels[a.label] = a.key
+    for sector, need in (("acute", 1), ("pct", 1), ("council", 1), ("voluntary", 0), ("community", 0)):
+        kind = "health" if sector in HEALTH_AREA_SECTORS else "council"
+        cover: dict[int, list[str]] = {area: [] for area in range(n)}
+        for a in planned:
+            if a.spec.sector == sector:
+                for area in a.areas or range(n):
+                    cover[area].append(a.key)
+        for area, keys in cover.items():
+            if len(keys) < need:
+                raise ConfigError(
+                    f"world.agencies: {kind} area {area} has no {sector} agency "
+                    f"({SECTOR_DEFAULTS[sector].label.lower()}): each {kind} area (0..{n - 1}) needs exactly one"
+                )
+            if len(keys) > 1:
+                allowed = "exactly one" if need else "at most one"
+                raise ConfigError(
+                    f"world.agencies: {kind} area {area} is covered by two {sector} agencies "
+                    f"({keys[0]} and {keys[1]}): allowed {allowed}"
+                )
+
+
 def _build(cls: type, data: Any, prefix: str) -> Any:
     if data is None:
         return cls()
@@ -607,17 +964,50 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         sub = _dataclass_type(cls, name)
         if sub is not None:
             kwargs[name] = _build(sub, value, f"{prefix}{name}.")
-        elif name == "shocks":
-            if not isinstance(value, list):
-                raise ConfigError(f"{prefix}shocks={value!r} must be a list of shocks")
-            kwargs[name] = [_build(ShockConfig, s, f"{prefix}shocks[{i}].") for i, s in enumerate(value)]
+        elif (item := _list_type(cls, name)) is not None:
+            if not isinstance(value, list | tuple):
+                raise ConfigError(f"{prefix}{name}={value!r} must be a list of {name}")
+            kwargs[name] = [_build(item, s, f"{prefix}{name}[{i}].") for i, s in enumerate(value)]
         else:
-            kwargs[name] = _coerce(
-                f"{prefix}{name}",
-                value,
-                f.default if f.default is not dataclasses.MISSING else f.default_factory(),
-            )
+            kwargs[name] = _coerce_field(f"{prefix}{name}", value, f)
     return cls(**kwargs)
+
+
+def _list_type(cls: type, name: str) -> type | None:
+    """The dataclass of the items of list field ``name`` of ``cls``, if it is a list of dataclasses."""
+    return {
+        (ScenarioConfig, "shocks"): ShockConfig,
+        (WorldConfig, "agencies"): AgencySpec,
+        (WorldConfig, "professions"): ProfessionSpec,
+    }.get((cls, name))
+
+
+def _coerce_field(key: str, value: Any, f: dataclasses.Field) -> Any:
+    """Coerce ``value`` to field ``f``'s type, read from its default or, for some, its annotation.
+
+    A field whose default is None may be null, or else takes the type its annotation names
+    (``float | None``); a list of whole numbers or of names is read from its annotation
+    (``list[int]``, ``list[str]``); every other field takes the type of its default.
+    """
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    if default is None:
+        if value is None:
+            return None
+        kind = annotation.split("|")[0].strip()
+        return _coerce(key, value, {"int": 0, "float": 0.0, "str": "", "bool": False}.get(kind, value))
+    if annotation in ("list[int]", "list[str]"):
+        item = int if annotation == "list[int]" else str
+        ok = isinstance(value, list | tuple) and all(
+            (isinstance(v, item) and not isinstance(v, bool))
+            or (item is int and isinstance(v, float) and v.is_integer())
+            for v in value
+        )
+        if not ok:
+            what = "whole numbers" if item is int else "names"
+            raise ConfigError(f"{key}={value!r} must be a list of {what}")
+        return [item(v) for v in value]
+    return _coerce(key, value, default)
 
 
 def _dataclass_type(cls: type, name: str) -> type | None:
@@ -625,6 +1015,7 @@ def _dataclass_type(cls: type, name: str) -> type | None:
         Config: {
             "scenario": ScenarioConfig,
             "policy": PolicyConfig,
+            "world": WorldConfig,
             "model": ModelParams,
             "run": RunConfig,
             "experiment": ExperimentConfig,

@@ -26,8 +26,8 @@ import mesa
 import numpy as np
 
 from sim import geography, observe, shocks
-from sim.agents import PROFESSION_NORM, PROFESSIONS, SECTOR_PROFILE, Agency, Professional
-from sim.config import Config, to_config
+from sim.agents import Agency, Professional
+from sim.config import HEALTH_AREA_SECTORS, SECTORS, Config, plan_agencies, to_config
 from sim.events import EventLog
 from sim.mechanisms import (
     arrivals,
@@ -47,14 +47,9 @@ from sim.population import DOMAINS, Population
 from sim.staff import Staff, Workforce
 from sim.streams import RandomStreams
 
-PROFESSION_MIX = {
-    "acute": (0.25, 0.5, 0.25),
-    "pct": (0.3, 0.45, 0.25),
-    "council": (0.45, 0.35, 0.2),
-    "voluntary": (1.0,),
-    "community": (1.0,),
-}
 ACUTE_SHARE = 0.08
+"""Share of the statutory posts in acute trusts sized from demand (hospital staff who work with the
+community caseload: discharge planning and the hospital's part of joint cases)."""
 
 
 class PartnershipModel(mesa.Model):
@@ -71,9 +66,17 @@ class PartnershipModel(mesa.Model):
         staff: professionals' state (:class:`sim.staff.Staff`).
         agency_list: the agencies in index order.
         journey: the traced user's events, when ``scenario.trace_user`` is on.
+        professions: the world's professions, by index (``world.professions``).
+        acute_of, pct_of, council_of: the acute trust, primary care trust and council of each
+            health, health and council area (agency indices).
+        practical_of, social_of: the agency that holds practical help and social contact in each
+            council area: the voluntary sector and community groups covering it when they take
+            part, otherwise its council.
+        agency_defensiveness, agency_joint_weight: each agency's defensiveness and the weight of
+            joint outcomes in its performance regime.
     """
 
-    SECTOR_CODE = {name: k for k, name in enumerate(SECTOR_PROFILE)}
+    SECTOR_CODE = {name: k for k, name in enumerate(SECTORS)}
 
     def __init__(self, config: Config | dict | None = None, rng: Any = None):
         """Build agencies, professionals, boundaries and the initial caseload."""
@@ -85,7 +88,11 @@ class PartnershipModel(mesa.Model):
         self.week = 0
         self.money = {"allocated": 0.0, "spent": 0.0}
         self.shock_weeks: list[int] = []
-        self.history: dict[str, list[float]] = {"discharges": [], "cohort_discharges": [], "cohort_readmitted": []}
+        self.history: dict[str, list[float]] = {
+            "discharges": [],
+            "cohort_discharges": [],
+            "cohort_readmitted": [],
+        }
         self.week_spend = 0.0
         self.week_meeting_hours = 0.0
         self.week_training_hours = 0.0
@@ -102,7 +109,7 @@ class PartnershipModel(mesa.Model):
         self._build_agencies()
         self._build_staff()
         self.pop = Population(capacity=max(1024, self.params.population.initial_users * 4))
-        self.log = EventLog(self.pop, self.staff, [a.label for a in self.agency_list], PROFESSIONS)
+        self.log = EventLog(self.pop, self.staff, [a.label for a in self.agency_list], self.professions)
         self.refresh_relations()
         self.active = self.pop.active_rows()
         locs = self.streams.arrivals.integers(0, self.geo.n_localities, self.params.population.initial_users)
@@ -119,26 +126,31 @@ class PartnershipModel(mesa.Model):
 
     # ------------------------------------------------------------------ building the world
     def _build_agencies(self) -> None:
+        """Build the agencies of the configured world (``world.agencies``) and their arrays.
+
+        Voluntary and community agencies are left out unless ``policy.community_partners`` is on.
+        """
         n = self.params.geography.n_areas
-        spec = [("acute", -1)] + [("pct", h) for h in range(n)] + [("council", c) for c in range(n)]
-        if self.policy.community_partners:
-            spec += [("voluntary", -1), ("community", -1)]
-        self.agency_list = [Agency(self, k, sector, area) for k, (sector, area) in enumerate(spec)]
+        world = self.config.world
+        self.professions = tuple(prof.name for prof in world.professions)
+        self.profession_norm = np.array([prof.norm for prof in world.professions])
+        self.profession_frontline = np.array([prof.frontline for prof in world.professions])
+        plans = plan_agencies(world, n, self.policy.community_partners)
+        self.agency_list = [Agency(self, k, plan) for k, plan in enumerate(plans)]
         self.n_agencies = len(self.agency_list)
         self.POOL = self.n_agencies
         self.SELF = self.n_agencies + 1
-        self.acute = self.agency_list[0]
-        self.pct_of = np.array([a.index for a in self.agency_list if a.sector == "pct"])
-        self.council_of = np.array([a.index for a in self.agency_list if a.sector == "council"])
-        by_sector = {a.sector: a for a in self.agency_list}
-        self.voluntary = by_sector.get("voluntary")
-        self.community = by_sector.get("community")
+        self.acute_of = self._agency_of_area("acute")
+        self.pct_of = self._agency_of_area("pct")
+        self.council_of = self._agency_of_area("council")
+        self.practical_of = np.where((v := self._agency_of_area("voluntary")) >= 0, v, self.council_of)
+        self.social_of = np.where((c := self._agency_of_area("community")) >= 0, c, self.council_of)
         sectors = [a.sector for a in self.agency_list]
         self.agency_statutory = np.array([a.statutory for a in self.agency_list])
         self.agency_sector_council = np.array([s == "council" for s in sectors])
         self.agency_is_pool_member = np.array([a.pool_member for a in self.agency_list])
-        self.agency_joint_weight = np.where(self.agency_statutory, self.policy.joint_indicators, 0.5)
-        self.agency_defensiveness = np.full(self.n_agencies, self.params.defensiveness)
+        self.agency_joint_weight = np.array([a.joint_weight for a in self.agency_list], float)
+        self.agency_defensiveness = np.array([a.defensiveness for a in self.agency_list], float)
         # Records flow between two agencies as far as the lever shares them and their systems
         # are compatible (GP notes "on the back of an envelope" vs council systems).
         quality = np.array([a.info_quality for a in self.agency_list])
@@ -153,8 +165,32 @@ class PartnershipModel(mesa.Model):
         self.ongoing: coordination.Ongoing | None = None  # this week's ongoing packages
         self.coordinated: coordination.Coordinated | None = None  # this week's starts and reviews
 
-    def _build_staff(self) -> None:
+    def _agency_of_area(self, sector: str) -> np.ndarray:
+        """The agency of ``sector`` covering each area (health areas for acute and pct), or -1."""
+        out = np.full(self.params.geography.n_areas, -1, np.intp)
+        for a in self.agency_list:
+            if a.sector == sector:
+                out[list(a.areas) if a.areas else slice(None)] = a.index
+        return out
+
+    def _staff_counts(self) -> np.ndarray:
+        """Posts of each agency.
+
+        An agency with a ``staff_share`` gets that share of ``model.workforce.professionals``
+        (at least one post); voluntary and community agencies' posts come on top of the statutory
+        workforce. The statutory agencies sized from demand share the rest (``N``): acute trusts
+        ``max(1, round(ACUTE_SHARE * N))``, then PCTs and councils in proportion to the expected
+        casework of health and of council needs, each sector's posts shared among its agencies in
+        proportion to the localities they cover.
+        """
         w, pop = self.params.workforce, self.params.population
+        counts = np.zeros(self.n_agencies, np.int64)
+        sized: dict[str, list[Agency]] = {}
+        for a in self.agency_list:
+            if a.staff_share is None:
+                sized.setdefault(a.sector, []).append(a)
+            else:
+                counts[a.index] = max(1, round(a.staff_share * w.professionals))
         # Staff follow expected demand, counting that hospital referrals all need health care and
         # mostly personal care.
         prob = np.asarray(pop.need_prob)
@@ -165,58 +201,70 @@ class PartnershipModel(mesa.Model):
         # Self-funders arrange their own care, so council casework covers only those below the
         # means-test threshold.
         demand[1:] *= 1.0 - pop.means_share
-        n_acute = max(1, round(ACUTE_SHARE * w.professionals))
-        rest = w.professionals - n_acute
-        n_pct = max(self.params.geography.n_areas, round(rest * demand[0] / demand.sum()))
-        counts = {"acute": n_acute, "pct": n_pct, "council": max(self.params.geography.n_areas, rest - n_pct)}
-        if self.policy.community_partners:
-            # Volunteers and community workers come on top of the statutory workforce, sized to
-            # the practical and social needs they take on (they serve everyone, without a means
-            # test).
-            per_hour = rest / demand[1:].sum() if demand[1:].sum() > 0 else 0.0
-            scale = self.params.community.capacity_share * per_hour / (1.0 - pop.means_share + 1e-9)
-            counts["voluntary"] = max(1, round(scale * demand[2]))
-            counts["community"] = max(1, round(scale * demand[3]))
-        employers = []
-        for sector, count in counts.items():
-            agencies = [a for a in self.agency_list if a.sector == sector]
+        n = w.professionals - int(counts[self.agency_statutory].sum())
+        by_sector = {}
+        if "acute" in sized:
+            by_sector["acute"] = max(1, round(ACUTE_SHARE * n))
+        rest = n - by_sector.get("acute", 0)
+        if "pct" in sized and "council" in sized:
+            n_pct = max(len(sized["pct"]), round(rest * demand[0] / demand.sum()))
+            by_sector["pct"] = n_pct
+            by_sector["council"] = max(len(sized["council"]), rest - n_pct)
+        else:
+            for sector in ("pct", "council"):
+                if sector in sized:
+                    by_sector[sector] = max(len(sized[sector]), rest)
+        for sector, count in by_sector.items():
+            agencies = sized[sector]
             covered = np.array([self._localities_covered(a) for a in agencies], float)
             share = np.floor(count * covered / covered.sum()).astype(int)
             share[np.argsort(-(count * covered / covered.sum() - share))[: count - share.sum()]] += 1
             for a, k in zip(agencies, share, strict=True):
-                employers += [a.index] * max(int(k), 1)
-        employer = np.sort(np.array(employers))
+                counts[a.index] = max(int(k), 1)
+        return counts
+
+    def _build_staff(self) -> None:
+        """Build the professionals of every agency: profession, patch, pay and culture norm."""
+        w = self.params.workforce
+        employer = np.repeat(np.arange(self.n_agencies), self._staff_counts())
         n, dims = employer.size, self.params.culture.dims
-        s = Staff(n, self.n_agencies, len(PROFESSIONS), dims)
+        s = Staff(n, self.n_agencies, len(self.professions), dims)
         s.set_employers(employer)
         rng = self.streams.staff
-        sector_extra = rng.random((len(SECTOR_PROFILE), max(dims - 2, 0)))
+        sector_extra = rng.random((len(SECTORS), max(dims - 2, 0)))
         for k, a in enumerate(self.agency_list):
             rows = np.flatnonzero(employer == k)
-            profile = SECTOR_PROFILE[a.sector]
-            names = profile["professions"]
-            prof = rng.choice(len(names), rows.size, p=PROFESSION_MIX[a.sector])
-            s.profession[rows] = [PROFESSIONS.index(names[p]) for p in prof]
-            s.patch[rows] = a.area if a.area >= 0 else rng.integers(0, self.geo.n_areas, rows.size)
-            if profile["health"]:
+            mix = np.asarray(a.mix, float)
+            prof = rng.choice(len(a.professions), rows.size, p=mix if mix.sum() == 1.0 else mix / mix.sum())
+            s.profession[rows] = [self.professions.index(a.professions[p]) for p in prof]
+            if len(a.areas) == 1:
+                s.patch[rows] = a.areas[0]
+            elif not a.areas:
+                s.patch[rows] = rng.integers(0, self.geo.n_areas, rows.size)
+            else:
+                s.patch[rows] = np.asarray(a.areas)[rng.integers(0, len(a.areas), rows.size)]
+            if a.pay is not None:
+                s.pay[rows] = a.pay
+            elif a.health:
                 s.pay[rows] = 1.0 + self.params.workforce.pay_gap
             else:
                 s.pay[rows] = 1.0 if a.statutory else 0.85
-            s.norm[rows, 0] = [PROFESSION_NORM[PROFESSIONS[p]][0] for p in s.profession[rows]]
+            s.norm[rows, 0] = self.profession_norm[s.profession[rows]]
             if dims > 1:
-                s.norm[rows, 1] = profile["org_culture"]
+                s.norm[rows, 1] = a.culture
                 s.norm[rows, 2:] = sector_extra[self.SECTOR_CODE[a.sector]]
-        s.frontline[:] = [PROFESSION_NORM[PROFESSIONS[p]][1] for p in s.profession]
+        s.frontline[:] = self.profession_frontline[s.profession]
         s.contracted[:] = w.hours * (1.0 - self.policy.dedicated_time) * w.casework_share
         self.staff = s
         self.workforce = Workforce(s, self.params, self.streams, partial(Professional, self))
         self.workforce.hire(np.arange(n))
 
     def _localities_covered(self, agency: Agency) -> int:
-        if agency.area < 0:
+        """Number of localities in the areas an agency covers (health areas for acute trusts and PCTs)."""
+        if not agency.areas:
             return self.geo.n_localities
-        areas = self.geo.health if agency.sector == "pct" else self.geo.council
-        return int((areas == agency.area).sum())
+        areas = self.geo.health if agency.sector in HEALTH_AREA_SECTORS else self.geo.council
+        return int(np.isin(areas, agency.areas).sum())
 
     def _set_budgets(self, rows: np.ndarray) -> None:
         pop = self.pop
@@ -226,7 +274,9 @@ class PartnershipModel(mesa.Model):
         from sim.mechanisms import community
 
         users, doms = rows[u][agency], d[agency]
-        cost = community.weekly_cost(self, pop.hours[users, doms] * community.waste(self), pop.resp[users, doms])
+        cost = community.weekly_cost(
+            self, pop.hours[users, doms] * community.waste(self), pop.resp[users, doms]
+        )
         weekly = np.bincount(funder[agency], weights=cost, minlength=self.n_agencies)
         self.agency_budget = 52.0 * weekly * self.params.funding.budget_headroom
 

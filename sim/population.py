@@ -88,8 +88,8 @@ class Population:
     holds), ``funder`` (agency, pool or self per domain), ``key`` (key professional per domain),
     ``met`` (need met this week), ``assessments``, ``professionals_met``, ``weeks_waited``,
     ``readmissions``, ``wait_start``, ``arrived``, ``last_discharge``, ``outcome``,
-    ``dispute_weeks``, ``met_streak`` (weeks with every accepted need met, since arrival or the last admission),
-    ``fit_before`` (fit for discharge at the last look), ``needs_ic`` (needs a step-down place before
+    ``dispute_weeks``, ``met_streak`` (weeks with every accepted need met, since arrival or the
+    last admission), ``fit_before`` (fit for discharge at the last look), ``needs_ic`` (needs a step-down place before
     going home), ``ic_until`` (week until which a step-down place is held).
     """
 

@@ -1,7 +1,8 @@
 """Dated shocks: what each kind does on its week.
 
-- ``pool_withdrawal``: the first pool member of sector ``agency`` takes ``share`` of its pooled
-  money back (see :func:`sim.mechanisms.decisions.withdraw`).
+- ``pool_withdrawal``: the first pool member of sector ``agency`` (in the order of the world's
+  agencies, ``world.agencies``) takes ``share`` of its pooled money back (see
+  :func:`sim.mechanisms.decisions.withdraw`).
 - ``budget_cut``: every agency of sector ``agency`` loses ``share`` of its budget.
 - ``reorganisation``: the health boundaries of ``share`` of the localities are redrawn from the
   coterminosity lever; users whose primary care trust changes are referred again for health,

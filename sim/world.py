@@ -25,12 +25,6 @@ if TYPE_CHECKING:
     from sim.streams import RandomStreams
 
 
-class AgencyRef(Protocol):
-    """An agency as the mechanisms name it: its row in the agency arrays."""
-
-    index: int
-
-
 class Setting(Protocol):
     """What every mechanism may read: the week, the random streams and the parameters."""
 
@@ -44,17 +38,19 @@ class Agencies(Protocol):
     """The agencies as arrays indexed by agency, and their relations (means over their staff).
 
     ``POOL`` and ``SELF`` are the funder codes of the pooled budget and of a self-funder, after the
-    agencies' indices.
+    agencies' indices. ``acute_of`` and ``pct_of`` give the agency of each health area,
+    ``council_of``, ``practical_of`` and ``social_of`` the agency holding personal care, practical
+    help and social contact in each council area.
     """
 
     n_agencies: int
     POOL: int
     SELF: int
-    acute: AgencyRef
-    voluntary: AgencyRef | None
-    community: AgencyRef | None
+    acute_of: np.ndarray
     pct_of: np.ndarray
     council_of: np.ndarray
+    practical_of: np.ndarray
+    social_of: np.ndarray
     agency_statutory: np.ndarray
     agency_sector_council: np.ndarray
     agency_is_pool_member: np.ndarray
@@ -121,7 +117,8 @@ class Loyalty(Setting, Protocol):
 
 class Meetings(Setting, Protocol):
     """Partnership meetings and joint training: rooms per patch, hours from the workforce, and
-    the live cases that decide who a targeted meeting invites."""
+    the live cases that decide who a targeted meeting invites.
+    """
 
     workforce: Workforce
     geo: Geography

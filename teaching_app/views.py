@@ -25,7 +25,6 @@ import pandas as pd
 
 from runner.figure import PANELS
 from runner.palette import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILION
-from sim.agents import PROFESSIONS
 from sim.registry import outcome
 from teaching_app.runs import narrative
 
@@ -43,11 +42,11 @@ VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # sides of the partnership read apart at a glance. None of them is a red, orange, yellow or green:
 # those are the trust scale's, on the links between them (TRUST_SCHEME).
 SECTOR_COLOURS = {
-    "acute": ["#08306b"],
+    "acute": ["#08306b", "#08519c"],
     "pct": ["#2171b5", "#6baed6", "#9ecae1", "#4292c6", "#c6dbef"],
     "council": ["#54278f", "#9e9ac8", "#756bb1", "#cbc9e2", "#3f007d"],
-    "voluntary": ["#525252"],
-    "community": ["#969696"],
+    "voluntary": ["#525252", "#737373"],
+    "community": ["#969696", "#bdbdbd"],
 }
 TRUST_SCHEME = "redyellowgreen"
 
@@ -308,7 +307,7 @@ def agency_colours(model: PartnershipModel) -> dict[str, str]:
 
 
 def _agency_order(model: PartnershipModel) -> list[int]:
-    """Agencies round the circle: the acute trust, then each PCT beside the council it pairs with."""
+    """Agencies round the circle: the acute trusts, then each PCT beside the council it pairs with."""
     by_area: dict[int, list[int]] = {}
     rest = []
     for agency in model.agency_list:
@@ -316,7 +315,7 @@ def _agency_order(model: PartnershipModel) -> list[int]:
             by_area.setdefault(agency.area, []).append(agency.index)
         elif agency.sector != "acute":
             rest.append(agency.index)
-    order = [model.acute.index]
+    order = [a.index for a in model.agency_list if a.sector == "acute"]
     for area in sorted(by_area):
         order += by_area[area]
     return order + rest
@@ -407,7 +406,7 @@ def network_chart(model: PartnershipModel, size: int = 360) -> dict:
             "x": xy[rows, 0],
             "y": xy[rows, 1],
             "agency": [labels[a] for a in s.employer[rows]],
-            "profession": [PROFESSIONS[p] for p in s.profession[rows]],
+            "profession": [model.professions[p] for p in s.profession[rows]],
             "loyalty": s.loyalty[rows].round(2),
             "morale": s.morale[rows].round(2),
         }

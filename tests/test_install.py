@@ -105,6 +105,14 @@ def test_a_scenario_runs_from_any_folder(installed):
     assert len(list((cwd / "outputs" / "care_trust").glob("*/summary.json"))) == 1
 
 
+def test_the_worlds_ship_with_the_package(installed):
+    bin_dir, cwd = installed
+    folder = cwd / "world_run"
+    run(bin_dir, "partnersim", "world=two_councils_hospice", "run.weeks=2", "run.progress=false",
+        "run.figure=false", f"hydra.run.dir={folder}", cwd=cwd)  # fmt: skip
+    assert "City hospital" in (folder / "trust_matrix.csv").read_text()
+
+
 def test_the_smoke_sweep_collects_and_reports_from_any_folder(installed):
     bin_dir, cwd = installed
     sweep = cwd / "smoke"

@@ -158,4 +158,5 @@ def trace_mrs_smith(world: Caseload) -> None:
     community.assign_responsibility(world, np.array([row]))
     pop.traced = row
     world.log.counters["arrived"] += 1
-    world.log.trace(np.array([row]), "admitted to hospital after a fall", world.acute.index)
+    acute = world.acute_of[pop.health_area[row]]  # the acute trust of her health area
+    world.log.trace(np.array([row]), "admitted to hospital after a fall", acute)

@@ -53,7 +53,8 @@ def priority(world: Casework, agencies: np.ndarray, users: np.ndarray) -> np.nda
         users: user rows.
 
     Returns:
-        Scores: weeks waited (times ``assessment.wait_weight``), plus severity, plus the regime's favourites, plus a random tiebreak.
+        Scores: weeks waited (times ``assessment.wait_weight``), plus severity, plus the regime's
+        favourites, plus a random tiebreak.
     """
     pop, week = world.pop, world.week
     waited = week - pop.wait_start.take(users)

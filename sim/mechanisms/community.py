@@ -3,9 +3,11 @@
 Health needs belong to the primary care trust of the user's GP; personal care to the council of
 the user's locality. Practical help and social contact belong to the council, unless
 ``policy.community_partners`` is on: then the voluntary sector takes practical help and
-community and faith groups take social contact, at ``community.cost_share`` of the statutory
-cost and with their own workers. Their help is light-touch: it needs no formal assessment, no panel and no
-coordination with the statutory agencies (:func:`sim.mechanisms.coordination.coordinate`).
+community and faith groups take social contact (``practical_of`` and ``social_of``, per council
+area), at ``community.cost_share`` of the statutory cost and with their own workers (their
+``staff_share`` in the world's config). Their help is light-touch: it needs no formal
+assessment, no panel and no coordination with the statutory agencies
+(:func:`sim.mechanisms.coordination.coordinate`).
 
 User involvement (``policy.user_involvement``) improves the fit of services to needs, at a cost
 in time. A package must supply ``1 / fit`` hours for each hour of need, with ``fit = 1 -
@@ -38,16 +40,12 @@ def assign_responsibility(world: Caseload, rows: np.ndarray) -> None:
         rows: user rows.
     """
     pop = world.pop
-    council = world.council_of.take(pop.council.take(rows))
+    area = pop.council.take(rows)
     resp = np.empty((rows.size, 4), np.intp)
     resp[:, HEALTH] = world.pct_of.take(pop.health_area.take(rows))
-    resp[:, PERSONAL] = council
-    if world.policy.community_partners:
-        resp[:, PRACTICAL] = world.voluntary.index
-        resp[:, SOCIAL] = world.community.index
-    else:
-        resp[:, PRACTICAL] = council
-        resp[:, SOCIAL] = council
+    resp[:, PERSONAL] = world.council_of.take(area)
+    resp[:, PRACTICAL] = world.practical_of.take(area)
+    resp[:, SOCIAL] = world.social_of.take(area)
     resp[pop.hours.take(rows, axis=0) <= 0] = -1  # no need (hours are never negative): no agency
     pop.resp[rows] = resp
 

@@ -111,8 +111,10 @@ def success_probability(
     return np.reciprocal(p, out=p)
 
 
-def _partner(world: Casework, resp: np.ndarray, agencies: np.ndarray, in_hospital: np.ndarray) -> np.ndarray:
-    """Another agency on each case (the acute trust while in hospital), or -1.
+def _partner(
+    world: Casework, resp: np.ndarray, agencies: np.ndarray, in_hospital: np.ndarray, users: np.ndarray
+) -> np.ndarray:
+    """Another agency on each case (the acute trust of the user's health area while in hospital), or -1.
 
     The partner is the agency of one of the user's other needs (``resp``, ``[cases, 4]``), each of
     them equally likely.
@@ -123,7 +125,7 @@ def _partner(world: Casework, resp: np.ndarray, agencies: np.ndarray, in_hospita
     score *= other
     cell = np.arange(0, resp.size, N_DOMAINS) + score.argmax(axis=1)  # the highest-scoring other need
     pick = np.where(other.ravel()[cell], resp.ravel()[cell], -1)  # -1: no other agency on the case
-    return np.where(in_hospital, world.acute.index, pick)
+    return np.where(in_hospital, world.acute_of.take(world.pop.health_area.take(users)), pick)
 
 
 def _domain_held(resp: np.ndarray, agencies: np.ndarray) -> np.ndarray:
@@ -151,7 +153,7 @@ def coordinate(
     resp = world.pop.resp.take(users, axis=0)
     resp = np.where(statutory.take(resp), resp, -1)
     in_hospital = world.pop.in_hospital[users]
-    partner = _partner(world, resp, agencies, in_hospital)
+    partner = _partner(world, resp, agencies, in_hospital, users)
     partner[~statutory.take(agencies)] = -1  # light-touch support: no coordination
     joint = (partner >= 0).nonzero()[0]
     if joint.size == 0:
@@ -313,7 +315,9 @@ def coordinate_week(world: Casework) -> None:
     n = start_users.size
     og = world.ongoing
     # Reviews of ongoing packages: each with chance review_rate, at most one per user.
-    review = (world.streams.coordination.random(og.users.size) < world.params.coordination.review_rate).nonzero()[0]
+    review = (
+        world.streams.coordination.random(og.users.size) < world.params.coordination.review_rate
+    ).nonzero()[0]
     if review.size:
         reviewed = og.users[review]
         review = review[np.concatenate(([True], reviewed[1:] != reviewed[:-1]))]  # needs come sorted by user

@@ -25,8 +25,8 @@ decisions.pressure_threshold, 0, 1)`` on the year to date, where spending counts
 packages and its net contributions to the pool (payments in, less what reviews return to it), and
 the agency's share of any pool surplus above the reserve counts as money it still has. Effort
 follows the performance regime: each statutory agency's joint weight is ``policy.joint_indicators``
-(see assessment priorities, coordination effort, appraisal and the acute trust's discharge
-pressure).
+unless the world's config sets its own ``joint_weight`` (see assessment priorities, coordination
+effort, appraisal and the acute trust's discharge pressure).
 
 Sources: Willis (000): two PCTs withdrawing £3m; Arnold (001): top-slicing of PCT budgets,
 separate performance regimes; Brereton & Clarke (002): budget-fixing processes and time-scales,

@@ -16,18 +16,19 @@ then need a funder:
   contributions (:func:`_in_scope`); the pool then removes the question of who pays, but the
   other member must sign off the user's eligibility, and a defensive partner that distrusts the
   agency asking contests it (:func:`_sign_off`): a pool dispute.
-- Otherwise (no pool, or outside its scope) the two agencies negotiate who pays for the personal care of a joint user. Each week
-  they agree with probability
+- Otherwise (no pool, or outside its scope) the two agencies negotiate who pays for the personal
+  care of a joint user. Each week they agree with probability
 
       p_agree = funding.negotiation_base * T_ab * (1 - defensiveness * (1 - L_ab))
                 * (1 - funding.over_budget_refusal * max(pressure_a, pressure_b))
 
-  where ``T_ab`` is their mutual trust, ``L_ab`` their staff's mean loyalty and ``pressure`` how
-  far each is over budget (``defensiveness`` is the mean of the two agencies'). Negotiation is new
-  work: each council takes up its disputes in priority order as far as its hours for new work
-  allow, and each week of it costs both sides ``funding.negotiation_hours``. The agency under
-  less pressure ends up paying (cost shifting). A dispute that lasted more than four weeks counts
-  as a failed joint case for the two professionals; a quick agreement as a success.
+  where ``T_ab`` is their mutual trust, ``L_ab`` their staff's mean loyalty, ``defensiveness``
+  the larger of the two agencies' own (a deal needs both: the more defensive side holds it up)
+  and ``pressure`` how far each is over budget. Negotiation is new work: each council takes up
+  its disputes in priority order as far as its hours for new work allow, and each week of it
+  costs both sides ``funding.negotiation_hours``. The agency under less pressure ends up paying
+  (cost shifting). A dispute that lasted more than four weeks counts as a failed joint case for
+  the two professionals; a quick agreement as a success.
 - A single agency over budget approves new packages only with probability
   ``1 - funding.over_budget_refusal * pressure``.
 
@@ -137,9 +138,7 @@ def fund(world: Delivery) -> None:
         decided[order[place < slots[queue]]] = True
         used = np.bincount(pair_agencies[decided], minlength=n_ag) * f.decision_hours
         world.new_hours = np.maximum(world.new_hours - used, 0.0)
-        world.workforce.charge_casework(
-            world.workforce.choose(pair_agencies[decided]), f.decision_hours
-        )
+        world.workforce.charge_casework(world.workforce.choose(pair_agencies[decided]), f.decision_hours)
         # A user whose funding is already in dispute between two agencies is past the panel: the
         # dispute goes on between them, week by week, without taking a panel slot.
         take = decided[ref] | (world.pop.dispute_weeks.take(users) > 0)
@@ -222,7 +221,9 @@ def _sign_off(
     if contested.size:
         pop.dispute_weeks[users[contested]] += 1
         world.log.counters["pool_disputes_week"] += contested.size
-        world.log.trace(users, "pool partner contests eligibility", agencies, where=~signed & in_scope, needs=cell)
+        world.log.trace(
+            users, "pool partner contests eligibility", agencies, where=~signed & in_scope, needs=cell
+        )
     # Both sides spend time on a contested need every week it is contested; when it is finally
     # signed off, that is one joint case between them: a success within four weeks, a failure
     # after a longer dispute (as for a negotiation).
@@ -234,7 +235,9 @@ def _sign_off(
     world.workforce.spend_partnership_hours(np.concatenate((i[was], j[was])), hours)
     ended = agree & (pop.dispute_weeks.take(users[ask]) > 0)
     if ended.any():
-        world.log.joint_case(i[ended], j[ended], pop.dispute_weeks.take(users[ask][ended]) <= 4, users[ask][ended])
+        world.log.joint_case(
+            i[ended], j[ended], pop.dispute_weeks.take(users[ask][ended]) <= 4, users[ask][ended]
+        )
     return signed
 
 
@@ -273,7 +276,7 @@ def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np
     pct = world.pct_of.take(pop.health_area[users])
     # The chance that two agencies agree, for every pair (then read for each council and PCT).
     trust, loyalty, pressure = world.agency_trust, world.agency_loyalty, world.agency_pressure
-    defensive = 0.5 * (world.agency_defensiveness[:, None] + world.agency_defensiveness)
+    defensive = np.maximum.outer(world.agency_defensiveness, world.agency_defensiveness)  # the larger
     p = (
         f.negotiation_base
         * (0.5 * (trust + trust.T))

@@ -11,8 +11,8 @@ patient goes home when every need has its support in place (served, self-arrange
 Until then the bed-week is a delayed transfer of care, counted by who holds the pending needs:
 against social care when only council needs are pending, against the NHS when only needs held by
 others are (the primary care trust's community health and intermediate care, or voluntary and
-community partners), and against both when both are. A patient with a health need may also need a step-down place
-first (intermediate care, with chance ``outcomes.intermediate_care_share``): there are
+community partners), and against both when both are. A patient with a health need may also need
+a step-down place first (intermediate care, with chance ``outcomes.intermediate_care_share``): there are
 ``outcomes.intermediate_care_places`` places per 1,000 users of the initial caseload, shared
 between the health areas, each held ``outcomes.intermediate_care_weeks`` weeks; waiting for one
 is a delay on the NHS side. Under its own indicators (fast
@@ -121,11 +121,12 @@ def update(world: Caseload) -> None:
     pop.readmissions[readmit] += 1
     pop.met_streak[admitted] = 0
     world.log.readmitted_after(pop.last_discharge.take(readmit))
-    assessment.reassess_after_admission(world, readmit, np.full(readmit.size, world.acute.index))
+    acute = world.acute_of.take(pop.health_area.take(admitted))  # the acute trust of each one's area
+    assessment.reassess_after_admission(world, readmit, acute[recent[admit]])
     world.log.counters["admissions_week"] += admitted.size
     world.log.counters["readmissions_week"] += readmit.size
-    world.log.trace(admitted, "admitted to hospital", world.acute.index)
-    world.log.trace(readmit, "readmitted within the window after discharge", world.acute.index)
+    world.log.trace(admitted, "admitted to hospital", acute)
+    world.log.trace(readmit, "readmitted within the window after discharge", acute[recent[admit]])
 
     # Leaving, for those still at home: every need they accepted help for met (a declined need
     # stays unmet but does not hold them), or badly.
@@ -163,7 +164,8 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     no_place = _intermediate_care(world, fit, ~held)  # waiting for a step-down place
     held |= no_place
     ready = ~held
-    jw = world.agency_joint_weight[world.acute.index]
+    acute = world.acute_of.take(pop.health_area.take(fit))  # the acute trust of each one's area
+    jw = world.agency_joint_weight.take(acute)
     early = held & (rng.random(fit.size) < world.params.decisions.discharge_pressure * (1.0 - jw))
     go = ready | early
     delayed = fit[~go]
@@ -187,8 +189,8 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     pop.last_discharge[out] = world.week
     world.log.counters["discharges_week"] += out.size
     world.log.counters["unsupported_discharges_week"] += int(np.count_nonzero(early))
-    world.log.trace(fit, "discharged home with support in place", world.acute.index, where=ready)
-    world.log.trace(fit, "discharged home before support was in place", world.acute.index, where=early)
+    world.log.trace(fit, "discharged home with support in place", acute, where=ready)
+    world.log.trace(fit, "discharged home before support was in place", acute, where=early)
 
 
 def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> np.ndarray:
@@ -202,6 +204,7 @@ def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> n
     """
     pop, o, week = world.pop, world.params.outcomes, world.week
     wants = pop.needs_ic.take(fit) & (pop.ic_until.take(fit) <= week)
+    acute_of_fit = world.acute_of.take(pop.health_area.take(fit))
     if not wants.any():
         return wants
     rows = world.active
@@ -219,7 +222,7 @@ def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> n
     pop.ic_until[fit[placed]] = week + o.intermediate_care_weeks
     wants[placed] = False
     if placed.size:
-        world.log.trace(fit[placed], "step-down (intermediate care) place found", world.acute.index)
+        world.log.trace(fit[placed], "step-down (intermediate care) place found", acute_of_fit[placed])
     return wants
 
 

@@ -57,7 +57,9 @@ def spend(world: Casework) -> None:
         ok = world.streams.meetings.random(i.size) < p
         both = np.concatenate((i, j))
         s.together[both] = left[both]
-        s.contact.ravel()[both * s.n_agencies + np.concatenate((s.employer.take(j), s.employer.take(i)))] = True
+        s.contact.ravel()[both * s.n_agencies + np.concatenate((s.employer.take(j), s.employer.take(i)))] = (
+            True
+        )
         world.log.joint_case(i, j, ok, np.full(i.size, -1))
         world.log.counters["sessions_week"] += i.size
     # Together or not, the hours are spent: sessions, or casework.
