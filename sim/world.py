@@ -116,8 +116,10 @@ class Loyalty(Setting, Protocol):
 
 
 class Meetings(Setting, Protocol):
-    """Partnership meetings and joint training: rooms per patch, hours from the workforce, and
-    the live cases that decide who a targeted meeting invites.
+    """Partnership meetings and joint training: rooms, hours and who is invited.
+
+    Rooms per patch, hours from the workforce, and the live cases that decide who a targeted
+    meeting invites.
     """
 
     workforce: Workforce
