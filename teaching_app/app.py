@@ -4,8 +4,8 @@ A teacher picks a scenario, reads its paragraph, moves the levers, presses play 
 people who use services: live plots of the outcomes with shocks, withdrawals, misuse of the pool
 and sharp falls of trust marked and told in words, a map of the localities with their council and
 health boundaries and the users waiting in each, the professionals' network shaded by trust and,
-in ``mrs_smith``, Mrs Smith's journey as a timeline. Compare mode runs a reference beside the run as set, at the
-same seed; the class page (``?teacher=1``) collects the runs that students submit.
+in ``mrs_smith``, Mrs Smith's journey as a timeline. Compare mode runs a reference beside the run
+as set, at the same seed; the class page (``?teacher=1``) collects the runs that students submit.
 
 Start it with ``partnersim-app`` (or ``python -m teaching_app.app``); it serves on 127.0.0.1 and
 prints its address. This module is presentation only: it builds the same model from the same
