@@ -83,6 +83,7 @@ def reorganisation(model: PartnershipModel, shock) -> None:
     pop.resp[changed, HEALTH] = model.pct_of[pop.health_area[changed]]
     pop.stage[changed, HEALTH] = ASSESS
     pop.assessed_by[changed, HEALTH] = -1
+    pop.panel_done[changed, HEALTH] = False
     pop.key[changed, HEALTH] = -1
     pop.funder[changed, HEALTH] = -1
     pop.wait_start[changed] = model.week

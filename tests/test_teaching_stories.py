@@ -44,7 +44,7 @@ CLAIMS = {
     "mrs_smith_reassessed": "she is *assessed again at a review*",
     "mrs_smith_supported": "In week 2 she is *discharged home with support in place*",
     "mrs_smith_supported_often": "a first discharge with support in place comes in about half the seeds "
-    "with the levers, against a quarter without",
+    "with the levers, against about one in seven without",
     "money_turf_ego_trust": "The network starts in reds and oranges (low trust",
     "money_turf_ego_climb": "Waiting and unmet need climb on the plots",
     "care_trust_boundaries": "the dashed lines sit on the black ones",
@@ -140,13 +140,13 @@ def test_mrs_smith_with_shared_records_and_a_pool_is_funded_from_the_pool():
 
 def test_mrs_smith_with_the_levers_is_discharged_with_support_more_often():
     # Weaker than the other claims, and the guide says so: about half the seeds with the levers
-    # (9 of 20 on 3 Dec 2026, model v2), against about a quarter without (5 of 20).
+    # (11 of 20 on 3 Dec 2026, model v2), against about one in seven without (3 of 20).
     supported = [seed for seed in SEEDS if first_discharge(journey(seed, LEVERS)) == "supported"]
     without = [seed for seed in SEEDS if first_discharge(journey(seed)) == "supported"]
     assert MRS_SMITH_SEED in supported
     assert MRS_SMITH_SEED not in without
     assert 0.35 * len(SEEDS) <= len(supported) <= 0.6 * len(SEEDS), supported  # "about half"
-    assert 0.1 * len(SEEDS) <= len(without) <= 0.35 * len(SEEDS), without  # "a quarter"
+    assert len(without) <= 0.25 * len(SEEDS), without  # "about one in seven"
     assert len(supported) > len(without)
 
 

@@ -188,6 +188,7 @@ def reassess_after_admission(world: Casework, users: np.ndarray, hospital: np.nd
     cell = cells(users[u], d)
     pop.stage.ravel()[cell] = ASSESS
     pop.assessed_by.ravel()[cell] = -1
+    pop.panel_done.ravel()[cell] = False
     pop.wait_start[users[u]] = world.week
     world.log.trace(users[u], "to be assessed again after readmission", resp[u, d], needs=cell)
 

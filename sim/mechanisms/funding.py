@@ -83,7 +83,8 @@ def fund(world: Delivery) -> None:
     and agency, in priority order (:func:`sim.mechanisms.assessment.priority`); each agency
     decides up to ``floor(funding.panel_share * H_a / funding.decision_hours)`` of them a week
     (``H_a`` its casework hours left), each decision costing ``funding.decision_hours`` of
-    casework. A user already in dispute is past the panel (the agencies go on negotiating). A decided
+    casework. A need already decided and now in dispute is past the panel (the agencies go on
+    negotiating). A decided
     need is then funded from the pool (within its scope, once the partner signs off), negotiated
     between the two agencies, or approved by its agency alone.
     """
@@ -124,24 +125,14 @@ def fund(world: Delivery) -> None:
     # user that the agency holds), as far as its time allows.
     f = world.params.funding
     if f.decision_hours > 0:
-        from sim.mechanisms import assessment
-
-        n_ag = world.n_agencies
-        pairs, ref = np.unique(users * n_ag + agencies, return_inverse=True)
-        pair_users, pair_agencies = np.divmod(pairs, n_ag)
-        order = np.lexsort((-assessment.priority(world, pair_agencies, pair_users), pair_agencies))
-        queue = pair_agencies[order]
-        place = np.arange(queue.size) - queue.searchsorted(queue)  # 0 = head of its queue
-        panel = f.panel_share * world.workforce.casework_capacity()
-        slots = np.minimum(panel, world.new_hours) // f.decision_hours
-        decided = np.zeros(pairs.size, bool)
-        decided[order[place < slots[queue]]] = True
-        used = np.bincount(pair_agencies[decided], minlength=n_ag) * f.decision_hours
-        world.new_hours = np.maximum(world.new_hours - used, 0.0)
-        world.workforce.charge_casework(world.workforce.choose(pair_agencies[decided]), f.decision_hours)
-        # A user whose funding is already in dispute between two agencies is past the panel: the
-        # dispute goes on between them, week by week, without taking a panel slot.
-        take = decided[ref] | (world.pop.dispute_weeks.take(users) > 0)
+        # A need the panel already decided (now in a negotiation over who pays, or a contested
+        # pool sign-off) is past the panel: it goes on without taking a slot.
+        past = pop.panel_done.ravel()[cell]
+        queued = (~past).nonzero()[0]
+        decided = _panel(world, users[queued], agencies[queued])
+        take = past
+        take[queued[decided]] = True
+        pop.panel_done.ravel()[cell[take]] = True
         users, doms, cell, agencies = users[take], doms[take], cell[take], agencies[take]
     if users.size == 0:
         return
@@ -155,6 +146,7 @@ def fund(world: Delivery) -> None:
             pooled = cell[signed]
             funder[pooled] = world.POOL
             stage[pooled] = SERVICE
+            pop.panel_done.ravel()[pooled] = False
             world.log.trace(users, "funded from the pooled budget", agencies, where=signed, needs=cell)
         negotiate &= ~in_scope  # outside the pool's scope, money is still negotiated
         single = (~(negotiate | in_scope)).nonzero()[0]
@@ -166,6 +158,33 @@ def fund(world: Delivery) -> None:
     ok = single[rng.random(single.size) < approve[agencies[single]]]
     _approve(world, users[ok], cell[ok], agencies[ok])
     _negotiate(world, users[negotiate], agencies[negotiate], cell[negotiate])
+
+
+def _panel(world: Delivery, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+    """Which of the needs (of ``users``, held by ``agencies``) each agency's panel decides this week.
+
+    One decision covers all the needs of a user that the agency holds; each agency takes its
+    queue in priority order as far as ``min(funding.panel_share * H_a, N_a) //
+    funding.decision_hours`` allows (``N_a`` its hours for new work, which the decisions use), and
+    each decision costs a professional of the agency ``funding.decision_hours`` of casework.
+    """
+    f, n_ag = world.params.funding, world.n_agencies
+    pairs, ref = np.unique(users * n_ag + agencies, return_inverse=True)
+    pair_users, pair_agencies = np.divmod(pairs, n_ag)
+    panel = f.panel_share * world.workforce.casework_capacity()
+    slots = np.minimum(panel, world.new_hours) // f.decision_hours
+    decided = np.ones(pairs.size, bool)
+    if np.count_nonzero(np.bincount(pair_agencies, minlength=n_ag) > slots):  # a queue is too long
+        from sim.mechanisms import assessment
+
+        order = np.lexsort((-assessment.priority(world, pair_agencies, pair_users), pair_agencies))
+        queue = pair_agencies[order]
+        place = np.arange(queue.size) - queue.searchsorted(queue)  # 0 = head of its queue
+        decided[order[place >= slots[queue]]] = False
+    used = np.bincount(pair_agencies[decided], minlength=n_ag) * f.decision_hours
+    world.new_hours = np.maximum(world.new_hours - used, 0.0)
+    world.workforce.charge_casework(world.workforce.choose(pair_agencies[decided]), f.decision_hours)
+    return decided[ref]
 
 
 def _other_member(world: Caseload, users: np.ndarray, agencies: np.ndarray) -> np.ndarray:
@@ -247,6 +266,7 @@ def _approve(world: Delivery, users: np.ndarray, cell: np.ndarray, funders: np.n
         return
     world.pop.funder.ravel()[cell] = funders
     world.pop.stage.ravel()[cell] = SERVICE
+    world.pop.panel_done.ravel()[cell] = False
     world.log.trace(users, "funding agreed", funders, needs=cell)
 
 
