@@ -89,9 +89,10 @@ class Population:
     ``met`` (need met this week), ``assessments``, ``professionals_met``, ``weeks_waited``,
     ``readmissions``, ``wait_start``, ``arrived``, ``last_discharge``, ``outcome``,
     ``dispute_weeks``, ``panel_done`` (the need's funding panel has decided it: it is in a
-    negotiation or a contested pool sign-off), ``met_streak`` (weeks with every accepted need met, since arrival or the
-    last admission), ``fit_before`` (fit for discharge at the last look), ``needs_ic`` (needs a
-    step-down place before going home), ``ic_until`` (week until which a step-down place is held).
+    negotiation or a contested pool sign-off), ``met_streak`` (weeks with every accepted need met,
+    since arrival or the last admission), ``fit_before`` (fit for discharge at the last look),
+    ``needs_ic`` (needs a step-down place before going home), ``ic_until`` (week until which a
+    step-down place is held).
     """
 
     def __init__(self, capacity: int = 1024):
