@@ -42,7 +42,8 @@ CLAIMS = {
     "mrs_smith_dispute": "weeks of *agencies dispute who pays*",
     "mrs_smith_levers": "she is *funded from the pooled budget*, with no dispute over who pays",
     "mrs_smith_reassessed": "she is *assessed again at a review*",
-    "mrs_smith_supported": "In week 2 she is *discharged home with support in place*",
+    "mrs_smith_supported": "In week 2 a step-down place is found and she is *discharged home with "
+    "support in place*",
     "mrs_smith_supported_often": "a first discharge with support in place comes in about half the seeds "
     "with the levers, against about one in seven without",
     "money_turf_ego_trust": "The network starts in reds and oranges (low trust",
@@ -53,8 +54,8 @@ CLAIMS = {
     "invite_everyone_worse": "waiting and unmet need are higher and trust lower than in the baseline",
     "pool_withdrawal_fall": "Trust drops within weeks",
     "pool_withdrawal_slow": "has not won back half of what it lost a year later",
-    "pool_withdrawal_follow": "Unmet need is a little higher in the year after the withdrawal than in "
-    "the year before in about two seeds in three",
+    "pool_withdrawal_follow": "unmet need is a little higher in the year after the withdrawal than in "
+    "the year before in four seeds in five, though not at this seed",
     "dedicated_time_end": "Over the final year, loyalty to the partnership and trust are higher than "
     "in the baseline, and readmissions are lower",
 }
@@ -245,11 +246,11 @@ def test_pool_withdrawal_unmet_need_follows():
         before, after = slice(SHOCK - 52, SHOCK), slice(SHOCK + 1, SHOCK + 53)
         return year(t, "unmet_need", after) > year(t, "unmet_need", before)
 
-    # "About two seeds in three": 14 of 20 on 3 Dec 2026 (model v2), so weaker than MOST. Not
-    # claimed: waiting, which the guide says barely moves.
-    assert claim(DEFAULT_SEED)
+    # "Four seeds in five, though not at this seed": 16 of 20 on 3 Dec 2026 (model v2), not 42.
+    # Not claimed: waiting, which the guide says barely moves.
+    assert not claim(DEFAULT_SEED)
     held = [seed for seed in SEEDS if claim(seed)]
-    assert 0.55 * len(SEEDS) <= len(held) <= 0.8 * len(SEEDS), held
+    assert 0.7 * len(SEEDS) <= len(held) <= 0.9 * len(SEEDS), held
 
 
 # ------------------------------------------------------------------------------ dedicated time
