@@ -83,8 +83,9 @@ class EventLog:
 
     def readmitted_after(self, discharge_weeks: np.ndarray) -> None:
         """Credit readmissions to the weeks of the discharges they followed (the discharge cohorts)."""
-        for week, n in zip(*np.unique(discharge_weeks, return_counts=True), strict=True):
-            self.readmitted_by_discharge[int(week)] = self.readmitted_by_discharge.get(int(week), 0) + int(n)
+        counts = self.readmitted_by_discharge
+        for week in discharge_weeks.tolist():  # (a few a week: quicker than np.unique)
+            counts[week] = counts.get(week, 0) + 1
 
     def joint_case(self, i: np.ndarray, j: np.ndarray, ok: np.ndarray, users: np.ndarray) -> None:
         """Record joint cases handled by professionals ``i`` and ``j`` for ``users`` (success ``ok``).

@@ -169,7 +169,14 @@ def _panel(world: Delivery, users: np.ndarray, agencies: np.ndarray) -> np.ndarr
     each decision costs a professional of the agency ``funding.decision_hours`` of casework.
     """
     f, n_ag = world.params.funding, world.n_agencies
-    pairs, ref = np.unique(users * n_ag + agencies, return_inverse=True)
+    # One referral per (user, agency): marked in a table from the first user on, by flat index.
+    first = int(users.min())
+    pair = (users - first) * n_ag + agencies
+    marked = np.zeros((int(users.max()) - first + 1) * n_ag, bool)
+    marked[pair] = True
+    pairs = marked.nonzero()[0]
+    ref = pairs.searchsorted(pair)
+    pairs += first * n_ag
     pair_users, pair_agencies = np.divmod(pairs, n_ag)
     panel = f.panel_share * world.workforce.casework_capacity()
     slots = np.minimum(panel, world.new_hours) // f.decision_hours

@@ -204,15 +204,14 @@ def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> n
     """
     pop, o, week = world.pop, world.params.outcomes, world.week
     wants = pop.needs_ic.take(fit) & (pop.ic_until.take(fit) <= week)
-    acute_of_fit = world.acute_of.take(pop.health_area.take(fit))
-    if not wants.any():
+    cand = (wants & ready).nonzero()[0]
+    if cand.size == 0:
         return wants
     rows = world.active
     n_areas = world.pct_of.size
     busy = np.bincount(pop.health_area.take(rows)[pop.ic_until.take(rows) > week], minlength=n_areas)
     places = int(o.intermediate_care_places * world.params.population.initial_users / 1000 / n_areas)
     free = np.maximum(places - busy, 0)
-    cand = (wants & ready).nonzero()[0]
     cand = cand[world.streams.outcomes.permutation(cand.size)]
     area = pop.health_area.take(fit[cand])
     order = np.argsort(area, kind="stable")
@@ -222,7 +221,8 @@ def _intermediate_care(world: Caseload, fit: np.ndarray, ready: np.ndarray) -> n
     pop.ic_until[fit[placed]] = week + o.intermediate_care_weeks
     wants[placed] = False
     if placed.size:
-        world.log.trace(fit[placed], "step-down (intermediate care) place found", acute_of_fit[placed])
+        acute = world.acute_of.take(pop.health_area.take(fit[placed]))
+        world.log.trace(fit[placed], "step-down (intermediate care) place found", acute)
     return wants
 
 
