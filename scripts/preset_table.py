@@ -48,6 +48,16 @@ def main() -> None:
             values = [results[preset, s][name] for s in SEEDS]
             cells.append(fmt.format(sum(values) / len(values)))
         print(f"| `{preset}` | " + " | ".join(cells) + " |")
+    # The lines below the table: delays counted against both sides, and misuse of pooled money.
+    both = ", ".join(
+        f"`{p}` {sum(results[p, s]['delayed_discharges_both'] for s in SEEDS) / len(SEEDS):.1f}"
+        for p in PRESETS
+    )
+    print(f"\nDelayed bed-weeks a week counted against both: {both}.")
+    for preset in PRESETS:
+        misused = sum(results[preset, s]["pool_misuse_events"] > 0 for s in SEEDS)
+        if misused:
+            print(f"Misuse of pooled money: in {misused} of the {len(SEEDS)} `{preset}` runs.")
 
 
 if __name__ == "__main__":
