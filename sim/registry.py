@@ -142,7 +142,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("delayed_discharges_both", "Delayed discharges (both)", "bed-weeks per week", "count",
             "lower", _PER_WEEK, group="users", plural=True),
     Outcome("readmission_rate", "Readmission rate",
-            "% of discharges readmitted within the readmission window", "share", "lower", _SHARE,
+            "% of discharges readmitted", "share", "lower", _SHARE,
             summary=RATIO, of=("cohort_readmitted", "cohort_discharges"), group="users"),
     Outcome("reassessments", "Reassessments", "users assessed again at a review, per week",
             "count", "lower", _PER_WEEK, group="users", plural=True),
