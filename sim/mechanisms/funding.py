@@ -169,6 +169,8 @@ def _panel(world: Delivery, users: np.ndarray, agencies: np.ndarray) -> np.ndarr
     each decision costs a professional of the agency ``funding.decision_hours`` of casework.
     """
     f, n_ag = world.params.funding, world.n_agencies
+    if users.size == 0:
+        return np.zeros(0, bool)
     # One referral per (user, agency): marked in a table from the first user on, by flat index.
     first = int(users.min())
     pair = (users - first) * n_ag + agencies
