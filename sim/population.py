@@ -90,9 +90,8 @@ class Population:
     ``readmissions``, ``wait_start``, ``arrived``, ``last_discharge``, ``outcome``,
     ``dispute_weeks``, ``panel_done`` (the need's funding panel has decided it: it is in a
     negotiation or a contested pool sign-off), ``met_streak`` (weeks with every accepted need met,
-    since arrival or the last admission), ``fit_before`` (fit for discharge at the last look),
-    ``needs_ic`` (needs a step-down place before going home), ``ic_until`` (week until which a
-    step-down place is held).
+    since arrival or the last admission), ``needs_ic`` (needs a step-down place before going
+    home), ``ic_until`` (week until which a step-down place is held).
     """
 
     def __init__(self, capacity: int = 1024):
@@ -137,7 +136,6 @@ class Population:
             "dispute_weeks": (np.int32, ()),
             "met_streak": (np.int32, ()),
             "panel_done": (bool, (4,)),
-            "fit_before": (bool, ()),
             "needs_ic": (bool, ()),
             "ic_until": (np.int32, ()),
         }

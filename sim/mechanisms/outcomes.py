@@ -151,10 +151,10 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     pop, o = world.pop, world.params.outcomes
     rng = world.streams.outcomes
     # Fit already, or becoming fit this week.
-    is_fit = pop.fit.take(patients) | (rng.random(patients.size) < 1.0 / o.stay_weeks)
+    was_fit = pop.fit.take(patients)
+    is_fit = was_fit | (rng.random(patients.size) < 1.0 / o.stay_weeks)
     pop.fit[patients] = is_fit
-    newly = patients[is_fit & ~pop.fit_before.take(patients)]
-    pop.fit_before[patients] = is_fit
+    newly = patients[is_fit & ~was_fit]
     # Whether a patient becoming fit needs a step-down place first (intermediate care).
     pop.needs_ic[newly] = (pop.hours.take(newly, axis=0)[:, HEALTH] > 0) & (
         rng.random(newly.size) < o.intermediate_care_share
@@ -184,7 +184,6 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
     out = fit[go]
     pop.in_hospital[out] = False
     pop.fit[out] = False
-    pop.fit_before[out] = False
     pop.needs_ic[out] = False
     pop.last_discharge[out] = world.week
     world.log.counters["discharges_week"] += out.size
