@@ -8,15 +8,17 @@ over all four domains (a package's fit to the need is paid for in its hours, see
 
 Hospital: a patient becomes medically fit with weekly chance ``1 / outcomes.stay_weeks``. A fit
 patient goes home when every need has its support in place (served, self-arranged or declined).
-Until then the bed-week is a delayed transfer of care, counted by who holds the pending needs:
-against social care when only council needs are pending, against the NHS when only needs held by
-others are (the primary care trust's community health and intermediate care, or voluntary and
-community partners), and against both when both are. A patient with a health need may also need
-a step-down place first (intermediate care, with chance ``outcomes.intermediate_care_share``): there are
-``outcomes.intermediate_care_places`` places per 1,000 users of the initial caseload, shared
-between the health areas, each held ``outcomes.intermediate_care_weeks`` weeks; waiting for one
-is a delay on the NHS side. Under its own indicators (fast
-discharge) the acute trust sends a fit patient home anyway with weekly chance
+Until then the bed-week is a delayed transfer of care, attributed as England's statistics
+attribute a delay, by its main reason: the pending step furthest from being in place (an
+assessment before a funding decision before a service; a step-down place counts as a service).
+It counts against social care when the council holds that step, against the NHS when only
+others do (the primary care trust's community health and intermediate care, or voluntary and
+community partners), and against both when each side holds such a step. A patient with a
+health need may also need a step-down place first (intermediate care, with chance
+``outcomes.intermediate_care_share``): there are ``outcomes.intermediate_care_places`` places
+per 1,000 users of the initial caseload, shared between the health areas, each held
+``outcomes.intermediate_care_weeks`` weeks; waiting for one is a delay on the NHS side. Under its
+own indicators (fast discharge) the acute trust sends a fit patient home anyway with weekly chance
 ``decisions.discharge_pressure * (1 - joint weight)``.
 
 At home, the weekly chance of an emergency admission is
@@ -53,6 +55,7 @@ from sim.population import (
     LEFT_BADLY,
     LEFT_WELL,
     PERSONAL,
+    SERVICE,
     STAGES,
     any_domain,
     pending,
@@ -64,6 +67,7 @@ if TYPE_CHECKING:
 
 # Whether a need at each stage is pending (as :func:`~sim.population.pending`), to look up by stage.
 _PENDING = pending(np.arange(len(STAGES)))
+_NOT_PENDING = len(STAGES)  # ranks after every pending stage
 
 
 def met_share(world: Caseload, hours: np.ndarray, met_hours: np.ndarray) -> np.ndarray:
@@ -173,10 +177,18 @@ def _hospital(world: Caseload, patients: np.ndarray, waiting: np.ndarray) -> Non
         # Who holds the pending needs: the council, others (NHS), or both. (mode="clip": a need
         # with no agency, -1, reads agency 0; it is never pending.)
         resp = pop.resp.take(delayed, axis=0)
-        waits = _PENDING.take(pop.stage.take(delayed, axis=0)) & (resp >= 0)
+        stage = pop.stage.take(delayed, axis=0)
+        waits = _PENDING.take(stage) & (resp >= 0)
         council = world.agency_sector_council.take(resp, mode="clip")
-        by_council = any_domain(waits & council)
-        by_others = any_domain(waits & ~council) | no_place[~go]
+        # The main reason, as England records one per delay: the pending step furthest from
+        # being in place (assessment before funding before a service; a step-down place is a
+        # service), and who holds it; both sides when each holds such a step.
+        step_down = no_place[~go]
+        rank = np.where(waits, stage, _NOT_PENDING)
+        worst = np.minimum(rank.min(axis=1), np.where(step_down, SERVICE, _NOT_PENDING))
+        main = rank == worst[:, None]
+        by_council = any_domain(main & council)
+        by_others = any_domain(main & ~council) | (step_down & (worst == SERVICE))
         both = int(np.count_nonzero(by_council & by_others))
         world.log.counters["delayed_council_week"] += int(np.count_nonzero(by_council)) - both
         world.log.counters["delayed_health_week"] += int(np.count_nonzero(by_others)) - both
