@@ -154,7 +154,8 @@ def check_jobs(loader: ConfigLoader, config: DictConfig, jobs: Sequence[Sequence
     fixed, so the check is the same as composing every job, at a fraction of the cost. Then each
     job's own configuration (a copy of its group's composition, every plain value of the job
     assigned) goes through the schema's whole validation (:func:`runner.compose.resolve`: ranges,
-    shocks inside the run, sampled designs), once per distinct configuration.
+    shocks inside the run, sampled designs, the draw of a calibration's posterior read from its
+    folder), once per distinct configuration.
 
     Args:
         loader: Hydra's config loader (``HydraContext.config_loader``).
@@ -169,7 +170,7 @@ def check_jobs(loader: ConfigLoader, config: DictConfig, jobs: Sequence[Sequence
             for a value the schema refuses, with its one-line message and the job.
     """
     from runner.compose import check_overrides, resolve
-    from runner.experiment import apply
+    from runner.experiment import apply, check_posterior_overrides
     from runner.sweep import config_hash
     from sim.config import ConfigError, to_config, to_dict
 
@@ -211,6 +212,7 @@ def check_jobs(loader: ConfigLoader, config: DictConfig, jobs: Sequence[Sequence
                 for override in plain:
                     assign(job_config, override)
                 cfg = resolve(job_config)
+            check_posterior_overrides(cfg, [o.input_line or "" for o in plain])
         except ConfigError as err:
             raise ConfigCompositionException(f"{err} (in job #{num}: {' '.join(job)})") from err
         identities[key] = config_hash(to_dict(cfg))
