@@ -320,7 +320,14 @@ def drawn_columns(results: pd.DataFrame) -> list[str]:
 
     A column that varies across runs but takes one value within each draw (column ``draw``) is a
     parameter the draw set; a factor of the grid varies within a draw, since draws are crossed with
-    the grid. None without draws.
+    the grid.
+
+    Args:
+        results: one row per run (``results.parquet``).
+
+    Returns:
+        The columns, in the table's order; none without draws (no ``draw`` column, one draw, or
+        runs without a posterior).
     """
     if DRAW not in results.columns:
         return []
