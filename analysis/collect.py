@@ -6,7 +6,8 @@ A sweep folder (``multirun/NAME``) holds one folder per job, each with Hydra's r
 sweep folder:
 
 - ``results.parquet``: one row per finished run, with the job, its overrides, the levers and model
-  parameters (``policy.*``, ``model.*``), the seed, the replication, the configuration hash and
+  parameters (``policy.*``, ``model.*``), the seed, the replication, the posterior draw (``draw``,
+  -1 without a posterior; ``posterior`` names the calibration folder), the configuration hash and
   code fingerprint, and the summary outcomes under their own names;
 - ``timeseries.parquet``: one row per finished run and week, with the same identifying columns;
 - ``collected.json``: the SHA-256 of both tables, the jobs used, and the state of the job folders
@@ -146,14 +147,18 @@ def _flatten(prefix: str, data: dict, out: dict) -> None:
 
 def _row(job: Path, summary: dict, overrides: list[str]) -> dict:
     cfg = summary.get("config", {})
+    exp = cfg.get("experiment", {})
     row = {
         "job": job.name,
         "status": "done",
         "scenario": summary.get("scenario"),
         "seed": summary.get("seed"),
-        "replicate": cfg.get("experiment", {}).get("replicate"),
-        "sample": cfg.get("experiment", {}).get("sample"),
-        "experiment": cfg.get("experiment", {}).get("name"),
+        "replicate": exp.get("replicate"),
+        # A posterior draw is a replication too (runs of older code, without one, drew none).
+        "draw": exp.get("draw", -1),
+        "posterior": exp.get("posterior", ""),
+        "sample": exp.get("sample"),
+        "experiment": exp.get("name"),
         "measured_coterminosity": summary.get("measured_coterminosity"),
         "weeks": summary.get("weeks"),
         "version": summary.get("version"),
@@ -237,7 +242,7 @@ def collect(sweep_dir: str | Path) -> Collection:
             rows.append(row)
             used.append(job.name)
             accounted.add(key)
-            for col in ("job", "seed", "replicate", "sample", "scenario"):
+            for col in ("job", "seed", "replicate", "draw", "sample", "scenario"):
                 ts.insert(0, col, row[col])
             for name, value in row.items():
                 if name.startswith("policy.") or name == "shocks":

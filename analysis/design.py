@@ -8,6 +8,12 @@ without overrides, from the ``policy.*`` and ``model.*`` columns that vary (colu
 vary together count once). Sampled designs (Sobol, Morris) have no conditions: every run is a
 row of the design.
 
+The replications of a condition are its seeds (``experiment.replicate``) and, in an experiment
+whose model parameters are drawn from a calibration's posterior (``experiment.posterior``), its
+draws (``experiment.draw``, crossed with the seeds): the draw is never a factor, and the model
+parameters a draw sets vary with the draw alone, so they are not factors either. A condition's
+runs are then draws × seeds, and its spread holds the parameters' uncertainty as well as noise.
+
 :func:`prepare` adds a ``condition`` column (an ordered categorical, reference condition first)
 and one column per factor to a results table; :func:`attach` copies them onto the weekly table.
 """
@@ -26,7 +32,12 @@ import pandas as pd
 from analysis.errors import AnalysisError
 
 #: Overrides that identify a run within its condition, not a condition.
-RUN_KEYS = ("experiment", "experiment.replicate", "experiment.sample", "run.seed")
+RUN_KEYS = ("experiment", "experiment.replicate", "experiment.draw", "experiment.sample", "run.seed")
+#: The results table's column of each run's posterior draw (-1: none).
+DRAW = "draw"
+#: Experiment name suffixes of variants that test their base experiment's hypothesis: a smoke
+#: variant (fewer runs), and a variant drawing the model parameters from a posterior.
+VARIANT_SUFFIXES = ("_smoke", "_posterior")
 #: Levels taken as the reference (the "before" of a comparison) when a factor's levels are words.
 REFERENCE_WORDS = ("off", "none", "no", "false", "targeted", "baseline", "separate")
 SAMPLED = ("sobol", "morris")
@@ -51,6 +62,8 @@ class Experiment:
         weeks: weeks per run.
         summary_weeks: final weeks over which the summary outcomes are averaged.
         header: the comment header of ``experiments/NAME.yaml``, when the file is found.
+        posterior: the calibration folder the model parameters are drawn from (empty: none).
+        posterior_draws: the number of draws from that posterior (0: none).
     """
 
     name: str = ""
@@ -63,6 +76,8 @@ class Experiment:
     weeks: int | None = None
     summary_weeks: int | None = None
     header: str = ""
+    posterior: str = ""
+    posterior_draws: int = 0
 
     @property
     def sampled(self) -> bool:
@@ -71,8 +86,8 @@ class Experiment:
 
     @property
     def base_name(self) -> str:
-        """The name without a ``_smoke`` suffix: the smoke variant tests the same hypothesis."""
-        return self.name.removesuffix("_smoke")
+        """The base experiment's name (:func:`base_experiment`): its variants test the same hypothesis."""
+        return base_experiment(self.name)
 
     @classmethod
     def from_config(cls, cfg: dict, header: str = "") -> Experiment:
@@ -90,7 +105,20 @@ class Experiment:
             weeks=_int_or_none(run.get("weeks")),
             summary_weeks=_int_or_none(run.get("summary_weeks")),
             header=header,
+            posterior=str(e.get("posterior") or ""),
+            posterior_draws=int(e.get("posterior_draws") or 0),
         )
+
+
+def base_experiment(name: str) -> str:
+    """The experiment a variant's name belongs to: without ``_smoke``, then without ``_posterior``.
+
+    ``pooling_x_coterminosity_posterior_smoke`` is a variant of ``pooling_x_coterminosity``: fewer
+    runs, and model parameters drawn from a posterior; it tests the same hypothesis.
+    """
+    for suffix in VARIANT_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -103,13 +131,13 @@ def _int_or_none(value: Any) -> int | None:
 def experiment_header(name: str, root: Path | None = None) -> str:
     """The comment header of an experiment's file in ``experiments/``.
 
-    For a smoke variant, the base experiment's header: the smoke file's own says only how it is cut
-    down.
+    For a variant (:func:`base_experiment`), the base experiment's header: the variant's own says
+    only how it is cut down or what it draws from.
 
     Returns the lines after the ``# @package`` line, without their ``#``, or ``""``.
     """
     root = root or Path(__file__).resolve().parent.parent / "experiments"
-    for candidate in dict.fromkeys((name.removesuffix("_smoke"), name)):
+    for candidate in dict.fromkeys((base_experiment(name), name.removesuffix("_smoke"), name)):
         path = root / f"{candidate}.yaml"
         if not path.is_file():
             continue
@@ -287,10 +315,41 @@ def _override_factors(results: pd.DataFrame) -> list[tuple[str, str, pd.Series]]
     return found
 
 
+def drawn_columns(results: pd.DataFrame) -> list[str]:
+    """The ``policy.*``/``model.*`` columns set by the posterior draw: they vary with the draw alone.
+
+    A column that varies across runs but takes one value within each draw (column ``draw``) is a
+    parameter the draw set; a factor of the grid varies within a draw, since draws are crossed with
+    the grid.
+
+    Args:
+        results: one row per run (``results.parquet``).
+
+    Returns:
+        The columns, in the table's order; none without draws (no ``draw`` column, one draw, or
+        runs without a posterior).
+    """
+    if DRAW not in results.columns:
+        return []
+    draws = pd.to_numeric(results[DRAW], errors="coerce").fillna(-1)
+    if draws.nunique() < 2 or (draws < 0).any():
+        return []
+    out = []
+    for col in (c for c in results.columns if c.startswith(("policy.", "model."))):
+        values = results[col]
+        if values.nunique(dropna=False) > 1 and (values.groupby(draws).nunique(dropna=False) <= 1).all():
+            out.append(col)
+    return out
+
+
 def _column_factors(results: pd.DataFrame) -> list[tuple[str, str, pd.Series]]:
-    """(name, column, values) of the varying ``policy.*``/``model.*`` columns and shocks, aliases once."""
+    """(name, column, values) of the varying ``policy.*``/``model.*`` columns and shocks, aliases once.
+
+    Columns a posterior draw set (:func:`drawn_columns`) are replications, not factors.
+    """
     found, partitions = [], []
-    cols = [c for c in results.columns if c.startswith(("policy.", "model."))]
+    drawn = set(drawn_columns(results))
+    cols = [c for c in results.columns if c.startswith(("policy.", "model.")) and c not in drawn]
     if "shocks" in results.columns:
         cols.append("shocks")
     for col in cols:
@@ -414,17 +473,38 @@ def describe(table: pd.DataFrame, facs: list[Factor], experiment: Experiment) ->
             f"A {what} (SALib, N = {experiment.design_n}) over {len(experiment.levers)} levers: {levers}. "
             f"{runs} runs{span}; outcomes are means{tail}."
         )
+    drawn = _draws_sentence(table, experiment)
     if not facs:
-        return f"{runs} runs{span} of one condition; outcomes are means{tail}."
+        return f"{runs} runs{span} of one condition; outcomes are means{tail}.{drawn}"
     seeds = table.groupby("condition", observed=True).size()
     per = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}–{seeds.max()}"
     parts = []
     for f in facs:
         levels = ", ".join(shock_label(v) if f.column == "shocks" else fmt_level(v) for v in f.levels)
         parts.append(f"{f.short} ({levels})" if f.column != "shocks" else f"shocks ({levels})")
+    each = f"{per} runs (posterior draws × seeds)" if drawn else f"{per} seeds"
     return (
-        f"{' × '.join(parts)}: {len(seeds)} conditions × {per} seeds = {runs} runs{span}; "
-        f"outcomes are means{tail}. Reference condition: {table['condition'].cat.categories[0]}."
+        f"{' × '.join(parts)}: {len(seeds)} conditions × {each} = {runs} runs{span}; "
+        f"outcomes are means{tail}. Reference condition: {table['condition'].cat.categories[0]}.{drawn}"
+    )
+
+
+def _draws_sentence(table: pd.DataFrame, experiment: Experiment) -> str:
+    """A sentence on the posterior draws of the runs (empty without draws), led by a space."""
+    if DRAW not in table.columns:
+        return ""
+    draws = pd.to_numeric(table[DRAW], errors="coerce")
+    used = sorted(int(d) for d in draws.dropna().unique() if d >= 0)
+    if not used:
+        return ""
+    source = f" of the calibration in `{experiment.posterior}`" if experiment.posterior else ""
+    of = f" of {experiment.posterior_draws}" if experiment.posterior_draws else ""
+    params = drawn_columns(table)
+    named = f" ({', '.join(params)})" if params else ""
+    return (
+        f" The model parameters{named} come from {len(used)}{of} weighted draws of the posterior{source}, "
+        "crossed with the seeds: each condition's runs are draws × seeds, so its intervals hold the "
+        "parameters' uncertainty as well as the model's noise."
     )
 
 

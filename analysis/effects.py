@@ -5,7 +5,11 @@ its runs and that of the reference condition's runs (the lowest lever values, no
 levers off: the first level of each factor, see :mod:`analysis.design`). Its confidence
 interval is Welch's: the two groups may have different variances and sizes, and the degrees of
 freedom are Welch–Satterthwaite's. Cohen's d (the difference over the pooled standard deviation)
-is given as well. Seeds are treated as independent draws.
+is given as well. Seeds are treated as independent draws; so are the posterior draws of an
+experiment whose model parameters come from a calibration (``experiment.posterior``): a
+condition's runs are its draws × seeds, and the interval holds the spread between draws (the
+parameters' uncertainty) as well as between seeds. With common random numbers (every draw meets
+the same seeds) the runs are not fully independent; the interval is an approximation.
 """
 
 from __future__ import annotations
@@ -262,11 +266,16 @@ def effect_markdown(table: pd.DataFrame) -> str:
     return markdown_table(wide(table))
 
 
-def caption(table: pd.DataFrame) -> str:
-    """What the effect table shows, in two sentences."""
+def caption(table: pd.DataFrame, runs: str = "seeds") -> str:
+    """What the effect table shows, in two sentences.
+
+    Args:
+        table: the effect table (:func:`effect_table`).
+        runs: what a condition's runs are: ``seeds``, or ``posterior draws × seeds``.
+    """
     ref = table["reference"].iloc[0] if not table.empty else "the reference"
     return (
         f"Each cell: the difference of the condition's mean final-year outcome from the reference "
-        f"condition's ({ref}), with Welch's 95% confidence interval in brackets; runs are the seeds in the "
-        "condition and in the reference. Differences in shares are in percentage points."
+        f"condition's ({ref}), with Welch's 95% confidence interval in brackets; runs are the {runs} in "
+        "the condition and in the reference. Differences in shares are in percentage points."
     )

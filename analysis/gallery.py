@@ -5,7 +5,9 @@
 (``multirun/NAME_smoke/report/``), and writes ``docs/gallery.md`` with the question, hypothesis,
 design, verdicts and main figures of each, the figures copied to ``docs/gallery/`` as reduced
 PNGs to keep the repository light. ``--reuse`` reports the smoke sweeps already in ``multirun/``
-(collecting them if needed) without running anything.
+(collecting them if needed) without running anything. A smoke experiment that draws its model
+parameters from a calibration (``experiment.posterior``) is left out, with a line saying so, until
+that calibration's folder is there.
 """
 
 from __future__ import annotations
@@ -40,6 +42,28 @@ COLOURS = 256  # PNG palette size after quantising (octree keeps the palette's c
 def smoke_experiments(root: Path = ROOT) -> list[str]:
     """The smoke experiments, by name, in the order of their base experiments' files."""
     return sorted(p.stem for p in (root / "experiments").glob("*_smoke.yaml"))
+
+
+def missing_calibration(name: str, root: Path = ROOT) -> str | None:
+    """The calibration folder an experiment draws from (``experiment.posterior``), if it is not there.
+
+    Args:
+        name: the experiment (``experiments/NAME.yaml``).
+        root: the project folder, from which the sweep runs (a relative folder is read from it).
+
+    Returns:
+        The folder as the file names it, or None when the file names none or the folder exists.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load((root / "experiments" / f"{name}.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    folder = str(((data.get("experiment") or {}) if isinstance(data, dict) else {}).get("posterior") or "")
+    if not folder or (root / Path(folder).expanduser()).is_dir():  # (an absolute folder stays itself)
+        return None
+    return folder
 
 
 def run_smoke(name: str, root: Path = ROOT) -> Path:
@@ -206,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"error: no smoke experiment {unknown[0]!r} in experiments/", file=sys.stderr)
         return 2
+    if not args.names:
+        for name in list(names):
+            folder = missing_calibration(name)
+            if folder is not None:
+                names.remove(name)
+                print(f"left out {name}: its calibration {folder} is not there (partnersim-calibrate)")
     try:
         path = make_gallery(names, reuse=args.reuse)
     except AnalysisError as err:

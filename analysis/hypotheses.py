@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import outcomes as oc
-from analysis.design import Experiment, Factor, fmt_level, shock_label, shock_weeks
+from analysis.design import Experiment, Factor, base_experiment, fmt_level, shock_label, shock_weeks
 from analysis.effects import stratified, welch
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "Supported", "Not supported", "Inconclusive"
@@ -284,9 +284,13 @@ CLAIMS["sensitivity_morris"] = CLAIMS["sensitivity"]
 
 
 def claims_for(experiment: Experiment | str) -> tuple[Claim, ...]:
-    """The claims of an experiment (of its base experiment, for a smoke variant); none if unknown."""
+    """The claims of an experiment (of its base experiment, for a variant); none if unknown.
+
+    A variant (:func:`analysis.design.base_experiment`: a smoke variant, one drawing its model
+    parameters from a posterior) tests its base experiment's hypothesis.
+    """
     name = experiment if isinstance(experiment, str) else experiment.name
-    return CLAIMS.get(name, CLAIMS.get(name.removesuffix("_smoke"), ()))
+    return CLAIMS.get(name, CLAIMS.get(base_experiment(name), ()))
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -40,6 +40,7 @@ from analysis import outcomes as oc
 from analysis import sensitivity as sa
 from analysis import style
 from analysis.design import (
+    DRAW,
     Experiment,
     Factor,
     attach,
@@ -136,6 +137,18 @@ def _seeds_note(table: pd.DataFrame) -> str:
     return f"n = {n.min()}" if n.min() == n.max() else f"n = {n.min()}–{n.max()}"
 
 
+def _replications(table: pd.DataFrame) -> str:
+    """What a condition's runs are: its ``seeds``, or its ``posterior draws × seeds``."""
+    draws = pd.to_numeric(table[DRAW], errors="coerce") if DRAW in table.columns else pd.Series([-1])
+    return "posterior draws × seeds" if draws.nunique() > 1 and (draws >= 0).all() else "seeds"
+
+
+def _across(table: pd.DataFrame) -> str:
+    """What a mean is taken across: ``seeds``, or ``runs (posterior draws × seeds)``."""
+    what = _replications(table)
+    return what if what == "seeds" else f"runs ({what})"
+
+
 def _outcomes(table: pd.DataFrame, names) -> list[str]:
     return [o for o in names if o in table.columns]
 
@@ -153,7 +166,7 @@ def _timeseries_figures(sweep: Sweep, table: pd.DataFrame, facs: list[Factor], d
         legend = style.legend_entries(levels, looks, [f.short for f in facs], fmt_level)
     groups = dict(oc.TIMESERIES_GROUPS)
     known = {o for g in groups.values() for o in g}
-    skip = {"job", "week", "seed", "replicate", "sample", "weeks", "measured_coterminosity"}
+    skip = {"job", "week", "seed", "replicate", "draw", "sample", "weeks", "measured_coterminosity"}
     extra = tuple(
         c
         for c in sweep.results.columns
@@ -168,7 +181,8 @@ def _timeseries_figures(sweep: Sweep, table: pd.DataFrame, facs: list[Factor], d
         groups["other"] = extra
     blocks: list[Block] = [Heading(2, "Outcomes over time")]
     interval = (
-        f"the shaded band is the 95% confidence interval of the mean across seeds ({_seeds_note(table)})"
+        f"the shaded band is the 95% confidence interval of the mean across {_across(table)} "
+        f"({_seeds_note(table)})"
         if facs
         else f"the shaded band is the 95% confidence interval of the mean across the {len(table)} runs"
     )
@@ -219,8 +233,8 @@ def _grid_figures(
                 "Heatmaps",
                 (
                     f"Outcomes ({final}) for each combination of {x.short} (across) and {y.short} (up): "
-                    "each cell shows the mean across seeds and, beneath it, ± the standard deviation across "
-                    "seeds."
+                    f"each cell shows the mean across {_across(table)} and, beneath it, ± the standard "
+                    f"deviation across {_across(table)}."
                 ),
             )
         )
@@ -238,7 +252,8 @@ def _grid_figures(
                 (
                     f"Outcomes ({final}) against {lever.short}"
                     + (f", one line per level of {other.short}" if other else "")
-                    + ": the mean across seeds with its 95% confidence interval (bars) and each run (dots)."
+                    + f": the mean across {_across(table)} with its 95% confidence interval (bars) and each "
+                    "run (dots)."
                 ),
             )
         )
@@ -249,8 +264,9 @@ def _grid_figures(
                 "conditions",
                 "Conditions",
                 (
-                    f"Outcomes ({final}) in each condition: the mean across seeds with its 95% confidence "
-                    "interval, each run as a dot; the dashed line is the reference condition's mean."
+                    f"Outcomes ({final}) in each condition: the mean across {_across(table)} with its 95% "
+                    "confidence interval, each run as a dot; the dashed line is the reference condition's "
+                    "mean."
                 ),
             )
         )
@@ -262,12 +278,13 @@ def _effects(table: pd.DataFrame, names: list[str], out: Path) -> list[Block]:
     full = fx.effect_table(table, everything)
     _write_text(out / "effects.csv", full.to_csv(index=False))
     shown = full[full["outcome"].isin(names)]
-    _write_text(out / "effects.md", fx.caption(shown) + "\n\n" + fx.effect_markdown(shown) + "\n")
+    caption = fx.caption(shown, _replications(table))
+    _write_text(out / "effects.md", caption + "\n\n" + fx.effect_markdown(shown) + "\n")
     return [
         Heading(2, "Effect sizes"),
         Table(
             fx.wide(shown),
-            fx.caption(shown) + " Every outcome, with means, Cohen's d and p-values, is in `effects.csv`.",
+            caption + " Every outcome, with means, Cohen's d and p-values, is in `effects.csv`.",
             "effects.csv",
         ),
     ]
@@ -398,11 +415,12 @@ def _header_blocks(sweep: Sweep, table: pd.DataFrame, facs: list[Factor]) -> lis
             )
         )
     if e.name.endswith("_smoke"):
+        draws = f", {e.posterior_draws} posterior draws" if e.posterior_draws else ""
         blocks.append(
             Para(
-                "This is a smoke variant: few values, two seeds and half a year, to test the pipeline. "
-                "Its intervals are wide and its verdicts provisional; run the full experiment to answer "
-                "the question."
+                f"This is a smoke variant: few values, two seeds{draws} and half a year, to test the "
+                "pipeline. Its intervals are wide and its verdicts provisional; run the full experiment to "
+                "answer the question."
             )
         )
     return blocks

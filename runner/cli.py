@@ -39,6 +39,7 @@ from runner.compose import (
     register_configs,
     resolve,
 )
+from runner.experiment import check_posterior_overrides
 from runner.files import ERROR
 from runner.plugins import register_plugins
 from sim.config import Config, ConfigError
@@ -174,8 +175,11 @@ def _run(cfg: Config) -> tuple[Any, dict]:
 
 
 def _identity(cfg: Config, hc: Any, sweeping: bool) -> dict:
-    """What summary.json records to identify the run: config hash, code fingerprint, git, command."""
-    from runner import provenance, sweep
+    """What summary.json records to identify the run: config hash, code fingerprint, git, command.
+
+    A run drawn from a posterior records it too (:func:`runner.experiment.posterior_record`).
+    """
+    from runner import experiment, provenance, sweep
     from sim.config import to_dict
 
     command = provenance.command_line()
@@ -183,7 +187,9 @@ def _identity(cfg: Config, hc: Any, sweeping: bool) -> dict:
         manifest = sweep.read_manifest(Path(hc.sweep.dir)) or {}
         command = str(manifest.get("command") or command)
     ident = provenance.identity()
+    drawn = experiment.posterior_record(cfg)
     return {
+        **({"posterior": drawn} if drawn else {}),
         "config_hash": sweep.config_hash(to_dict(cfg)),
         "fingerprint": ident["fingerprint"],
         "code_hash": ident["code_hash"],
@@ -213,6 +219,7 @@ def app(composed: DictConfig) -> dict | None:
         if not sweeping:  # a sweep's jobs were all checked by its sweeper before any ran
             check_overrides(overrides)
         cfg = resolve(composed)
+        check_posterior_overrides(cfg, overrides)
         if sweeping:
             done, why = sweep.resume_state(folder, to_dict(cfg))
             if done is not None:

@@ -48,7 +48,7 @@ def register_configs() -> None:
 
 
 def resolve(composed: DictConfig) -> Config:
-    """The validated Config of what Hydra composed, with an experiment's seed and levers resolved.
+    """The validated Config of what Hydra composed, with an experiment's seed, levers and draw resolved.
 
     Raises:
         ConfigError: for a bad key or value, or an interpolation that does not resolve.
@@ -210,7 +210,8 @@ def compose_config(overrides: list[str] | None = None, scenario: str | None = No
 
     Raises:
         ConfigError: naming the key, the value and what is allowed, for an unknown preset or key,
-            a wrong type or an out-of-range value.
+            a wrong type or an out-of-range value, a bad calibration folder
+            (``experiment.posterior``), or an override of a parameter its posterior sets.
     """
     from hydra import compose, initialize_config_dir
 
@@ -224,4 +225,6 @@ def compose_config(overrides: list[str] | None = None, scenario: str | None = No
             composed = compose(config_name="config", overrides=args)
     except (HydraException, OmegaConfBaseException) as err:
         raise ConfigError(explain(err, args)) from err
-    return resolve(composed)
+    cfg = resolve(composed)
+    experiment.check_posterior_overrides(cfg, args)
+    return cfg

@@ -16,6 +16,11 @@ configuration, every job's inputs and outputs) and what ``partnersim-collect`` w
 :data:`RESULTS` and :data:`RESULTS_TIMESERIES`, then :data:`COLLECTED`, which names both tables
 by checksum and the jobs they hold (the two tables count only as a pair that it names). Hydra
 keeps each job's overrides in :data:`JOB_OVERRIDES`.
+
+A calibration folder (``partnersim-calibrate``; read by experiments with ``experiment.posterior``)
+holds :data:`POSTERIOR` (the final population of particles: one column per parameter, by its
+dotted config key, and their weights in :data:`POSTERIOR_WEIGHT`) and :data:`CALIBRATION` (its
+name, whether it finished, its parameters' bounds and its point estimate).
 """
 
 from pathlib import Path
@@ -33,6 +38,10 @@ RESULTS = "results.parquet"
 RESULTS_TIMESERIES = "timeseries.parquet"
 COLLECTED = "collected.json"
 CRATE = "ro-crate-metadata.json"
+
+POSTERIOR = "posterior.parquet"
+POSTERIOR_WEIGHT = "weight"
+CALIBRATION = "calibration.json"
 
 
 def job_folders(sweep_dir: Path) -> list[Path]:

@@ -146,8 +146,9 @@ def write_crate(sweep_dir: str | Path) -> Path:
     sweep (the command line, its configuration ``multirun.yaml`` and the design in, the job folders
     and any collected tables out) and one ``CreateAction`` per job has its overrides, composed
     configuration and seed as ``object`` and its files as ``result``, with the code's fingerprint
-    and the versions of the libraries on the instrument. A job that failed has its ``error.json``
-    as result and ``actionStatus`` FailedActionStatus.
+    and the versions of the libraries on the instrument (and, for a job whose model parameters
+    were drawn from a calibration's posterior, the calibration folder, draw and particle). A job
+    that failed has its ``error.json`` as result and ``actionStatus`` FailedActionStatus.
 
     Args:
         sweep_dir: the sweep folder.
@@ -296,6 +297,26 @@ def write_crate(sweep_dir: str | Path) -> Path:
                 )
             )
             objects.append(seed)
+            drawn = summary.get("posterior")
+            if isinstance(drawn, dict):  # the model parameters came from a calibration's posterior
+                objects.append(
+                    crate.add(
+                        ContextEntity(
+                            crate,
+                            f"#{rel}-posterior",
+                            properties={
+                                "@type": "PropertyValue",
+                                "name": "experiment.posterior",
+                                "value": str(drawn.get("folder")),
+                                "description": (
+                                    f"draw {drawn.get('draw')} of {drawn.get('draws')} from calibration "
+                                    f"{drawn.get('name')!r}: particle {drawn.get('particle')} of "
+                                    f"posterior.parquet (sha256 {drawn.get('sha256')})"
+                                ),
+                            },
+                        )
+                    )
+                )
             outputs = [
                 crate.add_file(dest_path=f"{rel}/{name}", properties={"name": f"{rel}: {name}"})
                 for name in [SUMMARY, *sorted(summary.get("outputs") or {})]

@@ -690,7 +690,10 @@ class ExperimentConfig:
 
     A run of an experiment takes its seed from ``base_seed`` and its replication index (see
     :func:`runner.experiment.derive_seed`), and, for a sampled design (``sobol``, ``morris``), its
-    lever values from row ``sample`` of the design over ``levers``.
+    lever values from row ``sample`` of the design over ``levers``. With ``posterior`` set, it also
+    takes the model parameters a calibration estimated from draw ``draw`` of ``posterior_draws``
+    weighted draws of that calibration's posterior (:func:`runner.experiment.apply`): draws and
+    replications are crossed, and both are replications of a condition, not factors.
     """
 
     name: str = p("", doc="experiment name; empty for a single run outside any experiment")
@@ -709,6 +712,16 @@ class ExperimentConfig:
             "choices": None,
         },
     )
+    posterior: str = p(
+        "",
+        doc="a calibration folder (posterior.parquet and calibration.json of partnersim-calibrate), "
+        "relative to the current directory or absolute, whose posterior the model parameters are drawn "
+        "from; empty: none",
+    )
+    posterior_draws: int = p(
+        0, 0, 100_000, "draws taken from the posterior (a weighted resample of its particles); 0: none"
+    )
+    draw: int = p(-1, -1, 100_000, "the posterior draw this run takes, 0..posterior_draws-1; -1: none")
 
 
 @dataclass
@@ -794,6 +807,7 @@ def validate(cfg: Config) -> Config:
                 f"model.population.{name}={value} must have 4 values (health, personal care, practical, social)"
             )
     _validate_experiment(cfg)
+    _validate_posterior(cfg)
     _validate_world(cfg)
     for i, shock in enumerate(cfg.scenario.shocks):
         if shock.kind == "pool_withdrawal" and cfg.policy.pooled_budget_share == 0:
@@ -857,6 +871,31 @@ def _validate_experiment(cfg: Config) -> None:
     n = design_runs(e.design, e.design_n, len(e.levers))
     if not 0 <= e.sample < n:
         raise ConfigError(f"experiment.sample={e.sample} is outside the design: allowed 0..{n - 1}")
+
+
+def _validate_posterior(cfg: Config) -> None:
+    """Check that posterior, posterior_draws and draw go together (the folder is read by the runner)."""
+    e = cfg.experiment
+    if not e.posterior:
+        # Draws of no posterior would be one configuration run several times over, each counted
+        # as a replication of its condition.
+        for key, value, off in (("draw", e.draw, -1), ("posterior_draws", e.posterior_draws, 0)):
+            if value != off:
+                raise ConfigError(
+                    f"experiment.{key}={value} needs a posterior to draw from: set experiment.posterior "
+                    f"to a calibration folder, or leave experiment.{key} at {off}"
+                )
+        return
+    if e.posterior_draws < 1:
+        raise ConfigError(
+            f"experiment.posterior_draws={e.posterior_draws} must be at least 1 with "
+            f"experiment.posterior={e.posterior!r}: allowed 1..100000"
+        )
+    if not 0 <= e.draw < e.posterior_draws:
+        raise ConfigError(
+            f"experiment.draw={e.draw} is outside the posterior's draws: allowed 0..{e.posterior_draws - 1} "
+            f"for experiment.posterior_draws={e.posterior_draws}"
+        )
 
 
 MIX_TOLERANCE = 1e-6

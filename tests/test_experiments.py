@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
@@ -29,7 +30,14 @@ from runner.sweep import expected_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml") if not p.stem.endswith("_smoke"))
-SMOKES = sorted(p.stem for p in (ROOT / "experiments").glob("*_smoke.yaml"))
+# A smoke variant that draws its model parameters from a calibration's posterior needs that
+# calibration to run: tests/test_posterior_draws.py runs it on a calibration of its own.
+DRAWN = sorted(
+    p.stem
+    for p in (ROOT / "experiments").glob("*_smoke.yaml")
+    if (yaml.safe_load(p.read_text()).get("experiment") or {}).get("posterior")
+)
+SMOKES = sorted(p.stem for p in (ROOT / "experiments").glob("*_smoke.yaml") if p.stem not in DRAWN)
 REQUIRED = {
     "pooling_x_coterminosity", "trust_shock", "meeting_practice", "joint_indicators", "workforce",
     "when_partnership_hurts", "sensitivity", "sensitivity_morris",
@@ -52,6 +60,7 @@ def cli(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
 def test_every_required_experiment_exists_with_a_smoke_variant():
     assert REQUIRED <= set(EXPERIMENTS)
     assert {f"{e}_smoke" for e in EXPERIMENTS} == set(SMOKES)
+    assert all(name.removesuffix("_posterior_smoke") in EXPERIMENTS for name in DRAWN), DRAWN
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

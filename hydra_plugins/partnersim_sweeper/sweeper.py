@@ -154,7 +154,9 @@ def check_jobs(loader: ConfigLoader, config: DictConfig, jobs: Sequence[Sequence
     fixed, so the check is the same as composing every job, at a fraction of the cost. Then each
     job's own configuration (a copy of its group's composition, every plain value of the job
     assigned) goes through the schema's whole validation (:func:`runner.compose.resolve`: ranges,
-    shocks inside the run, sampled designs), once per distinct configuration.
+    shocks inside the run, sampled designs, the draw of a calibration's posterior read from its
+    folder), once per distinct configuration. A sweep draws from one calibration folder at most:
+    job folders are not named after it (a path), so two would share their folders.
 
     Args:
         loader: Hydra's config loader (``HydraContext.config_loader``).
@@ -169,7 +171,7 @@ def check_jobs(loader: ConfigLoader, config: DictConfig, jobs: Sequence[Sequence
             for a value the schema refuses, with its one-line message and the job.
     """
     from runner.compose import check_overrides, resolve
-    from runner.experiment import apply
+    from runner.experiment import apply, check_posterior_overrides
     from runner.sweep import config_hash
     from sim.config import ConfigError, to_config, to_dict
 
@@ -180,6 +182,7 @@ def check_jobs(loader: ConfigLoader, config: DictConfig, jobs: Sequence[Sequence
     checked: dict[tuple[tuple[str, ...], str], Any] = {}  # each plain override's value, as typed
     identities: dict[tuple, str] = {}
     hashes: list[str] = []
+    posteriors: dict[str, int] = {}  # each calibration folder drawn from, and its first job
     for num, job in enumerate(jobs):
         parsed = parser.parse_overrides(list(job))
         signature = tuple(o.input_line or "" for o in parsed if structural(o, groups))
@@ -211,6 +214,15 @@ def check_jobs(loader: ConfigLoader, config: DictConfig, jobs: Sequence[Sequence
                 for override in plain:
                     assign(job_config, override)
                 cfg = resolve(job_config)
+            check_posterior_overrides(cfg, [o.input_line or "" for o in plain])
+            posteriors.setdefault(cfg.experiment.posterior, num)
+            if len(posteriors) > 1:
+                other = next(p for p in posteriors if p != cfg.experiment.posterior)
+                raise ConfigError(
+                    f"experiment.posterior={cfg.experiment.posterior!r} differs from {other!r} of job "
+                    f"#{posteriors[other]}: allowed one calibration folder per sweep (job folders are not "
+                    "named after it); run one sweep per calibration, each with its own hydra.sweep.dir"
+                )
         except ConfigError as err:
             raise ConfigCompositionException(f"{err} (in job #{num}: {' '.join(job)})") from err
         identities[key] = config_hash(to_dict(cfg))
