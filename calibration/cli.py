@@ -137,7 +137,7 @@ def calibrate(cfg: Config, spec: CalibrationSpec, folder: Path) -> dict:
     else:
         stopped = f"the time limit (calibration.max_minutes={spec.max_minutes:g}) was reached"
     log.info("fit done: %d generations; posterior predictive and held-out checks", done)
-    post, t = fit.posterior(db)
+    post, t = fit.posterior(db, [p.key for p in spec.parameters])
     table = outputs.parameter_table(post, spec.parameters)
     point = outputs.point_estimate(table)
     sample = outputs.draws(post, spec.predictive_draws, spec.abc_seed)

@@ -147,8 +147,13 @@ def run_abc(config: Config, spec: CalibrationSpec, db: Path) -> None:
     )
 
 
-def posterior(db: Path, t: int | None = None):
+def posterior(db: Path, keys: list[str] | None = None, t: int | None = None):
     """The population of generation ``t`` (the last by default): parameters by dotted key, and weights.
+
+    Args:
+        db: the history database.
+        keys: the parameters' order (the calibration's); pyabc keeps them in alphabetical order.
+        t: the generation; the last complete one by default.
 
     Returns:
         ``(frame, t)``: a DataFrame with one column per parameter and ``weight``, and the generation.
@@ -162,6 +167,8 @@ def posterior(db: Path, t: int | None = None):
     frame = frame.rename(columns=_unsafe)
     frame.columns.name = None
     frame = frame.reset_index(drop=True)
+    if keys is not None:
+        frame = frame[list(keys)]
     frame["weight"] = np.asarray(w, dtype=float) / float(np.sum(w))
     return frame, int(t)
 

@@ -403,3 +403,66 @@ def report(folder: Path, spec: CalibrationSpec, state: dict) -> str:
 def write_table(path: Path, frame: pd.DataFrame) -> None:
     """Write a Parquet table atomically."""
     atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+# ------------------------------------------------------------------------------ docs/validation.md
+BEGIN = "<!-- begin: tables from {folder}/calibration.json (scripts/validation_tables.py) -->"
+END = "<!-- end: tables -->"
+
+
+def validation_tables(state: dict) -> str:
+    """The tables of ``docs/validation.md``: targets, held-out patterns and parameters, from a state.
+
+    Args:
+        state: a finished calibration's :data:`STATE`.
+    """
+    lines = [
+        "**Fitted targets and the lever check.** Interval: 5th–95th percentile over "
+        f"{state['calibration']['predictive_draws']} posterior draws of the seed-averaged statistic "
+        f"({len(state['calibration']['seeds'])} seeds each); point: the calibrated defaults.",
+        "",
+        "| target | kind | used | public figure (range) | source | calibrated defaults | "
+        "90% posterior predictive | inside the range |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in state["targets"]:
+        lo, hi = c["interval"]
+        verdict = "yes" if c["inside"] else ("no (interval overlaps)" if c["overlaps"] else "no")
+        lines.append(
+            f"| {c['name']} (`{c['output']}`) | {c['kind']} | {'fit' if c['fit'] else 'check only'} | "
+            f"{_fmt(c['value'])} ({_fmt(c['low'])}–{_fmt(c['high'])}) | {' '.join(c['source'].split())} | "
+            f"{_fmt(c['point'])} | {_fmt(lo)}–{_fmt(hi)} | {verdict} |"
+        )
+    lines += ["", "**Held-out patterns** (not used in the fit; change from the calibrated model, "
+              "paired by seed, interval over posterior draws).", "",
+              "| pattern | setting | output | expected | calibrated | change | 90% interval | holds |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for c in state["contrasts"]:
+        setting = ", ".join(f"`{k}={v}`" for k, v in c["set"].items())
+        for r in c["results"]:
+            lo, hi = r["interval"]
+            lines.append(
+                f"| {c['name']} | {setting} | {_label(r['output'])} | {r['expected']} | {_fmt(r['base'])} | "
+                f"{r['change']:+.3g} | {lo:+.3g} to {hi:+.3g} | {'yes' if r['holds'] else 'no'} |"
+            )
+    lines += ["", "**Free parameters.** Identified: posterior standard deviation at most "
+              f"{IDENTIFIED_RATIO:g} of the uniform prior's.", "",
+              "| parameter | prior | calibrated default (median) | 90% interval | sd / prior sd "
+              "| identified |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for r in state["parameters"]:
+        ident = "yes" if r["identified"] else "no"
+        lines.append(
+            f"| `{r['key']}` | {_fmt(r['low'])}–{_fmt(r['high'])} | {_fmt(r['median'])} | "
+            f"{_fmt(r['q05'])}–{_fmt(r['q95'])} | {r['sd_ratio']:.2f} | {ident} |"
+        )
+    return "\n".join(lines)
+
+
+def replace_tables(text: str, folder: str, state: dict) -> str:
+    """``text`` with the part between the markers replaced by :func:`validation_tables`."""
+    begin = BEGIN.format(folder=folder)
+    head, found, rest = text.partition(begin)
+    if not found or END not in rest:
+        raise ValueError(f"the markers {begin!r} and {END!r} are missing")
+    _, _, tail = rest.partition(END)
+    return f"{head}{begin}\n{validation_tables(state)}\n{END}{tail}"

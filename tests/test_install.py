@@ -208,3 +208,10 @@ def test_the_app_page_renders_offline_after_the_documented_asset_step(installed)
         server.wait(timeout=15)
     assert left_machine == []
     assert "web assets missing" not in log.read_text()
+
+
+def test_the_calibrations_ship_with_the_package(installed):
+    bin_dir, cwd = installed
+    done = run(bin_dir, "partnersim-calibrate", "calibration=england", "--cfg", "job", cwd=cwd)
+    assert "readmission_rate" in done.stdout and "wait_over_26_share" in done.stdout
+    assert list(cwd.iterdir()) == [] or all(p.name != "calibrations" for p in cwd.iterdir())

@@ -20,7 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 LIBRARIES = ("hydra", "omegaconf", "joblib", "loky", "submitit", "mesa", "solara")
 # Other projects' Hydra plugins share the hydra_plugins namespace with ours.
 THEIR_PLUGINS = ("hydra_plugins.hydra_joblib_launcher", "hydra_plugins.hydra_submitit_launcher")
-FOLDERS = ("sim", "runner", "teaching_app", "analysis", "hydra_plugins", "tests", "benchmarks", "scripts")
+FOLDERS = (
+    "sim",
+    "runner",
+    "teaching_app",
+    "analysis",
+    "calibration",
+    "hydra_plugins",
+    "tests",
+    "benchmarks",
+    "scripts",
+)
 
 
 def python_files() -> list[Path]:
