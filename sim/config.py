@@ -362,8 +362,10 @@ class PopulationParams:
     """Service users: how many, how they arrive and what they need."""
 
     initial_users: int = p(2000, 0, 1_000_000, "users on caseloads at week 0")
+    # Calibrated (calibrations/england, 2026-12-03): the weighted posterior median of ABC-SMC
+    # against readmissions, long waits and the split of delays (docs/validation.md).
     community_referrals: float = p(
-        0.85, 0, 1000, "new community referrals per locality per week (Poisson mean)"
+        1.02, 0, 1000, "new community referrals per locality per week (Poisson mean)"
     )
     hospital_discharges: float = p(0.4, 0, 1000, "new users referred from hospital per locality per week")
     need_prob: list[float] = p(
@@ -414,7 +416,9 @@ class AssessmentParams:
     team_sharing: float = p(
         0.6, 0, 1, "how far one joint team covering the user shares an assessment without shared records"
     )
-    capacity_share: float = p(0.08, 0, 1, "share of an agency's casework hours given to assessments")
+    # Calibrated (calibrations/england, 2026-12-03): the weighted posterior median of ABC-SMC
+    # against readmissions, long waits and the split of delays (docs/validation.md).
+    capacity_share: float = p(0.1046, 0, 1, "share of an agency's casework hours given to assessments")
     review_reassess: float = p(
         0.25,
         0,
@@ -436,8 +440,10 @@ class FundingParams:
     cost_per_hour: float = p(30.0, 0, 1000, "cost of one hour of commissioned care, pounds")
     care_multiplier: float = p(4.0, 0, 100, "commissioned care hours bought per casework hour")
     budget_headroom: float = p(1.05, 0.1, 10, "annual budget as a multiple of the initial caseload's cost")
+    # Calibrated (calibrations/england, 2026-12-03): the weighted posterior median of ABC-SMC
+    # against readmissions, long waits and the split of delays (docs/validation.md).
     negotiation_base: float = p(
-        0.5, 0, 1, "weekly chance of agreeing who pays, with full trust and no defensiveness"
+        0.3547, 0, 1, "weekly chance of agreeing who pays, with full trust and no defensiveness"
     )
     over_budget_refusal: float = p(
         0.6, 0, 1, "how far an over-budget agency refuses new costs (cost-shifting)"
@@ -484,7 +490,11 @@ class OutcomeParams:
     unsupported_factor: float = p(
         4.0, 0, 100, "admission risk multiplier for unmet health or personal care need"
     )
-    post_discharge_factor: float = p(9.0, 0, 100, "admission risk multiplier in the 4 weeks after discharge")
+    # Calibrated (calibrations/england, 2026-12-03): the weighted posterior median of ABC-SMC
+    # against readmissions, long waits and the split of delays (docs/validation.md).
+    post_discharge_factor: float = p(
+        6.967, 0, 100, "admission risk multiplier in the 4 weeks after discharge"
+    )
     stay_weeks: float = p(1.5, 0.5, 52, "mean length of a hospital stay, weeks")
     leave_well: float = p(
         0.04,
@@ -499,14 +509,18 @@ class OutcomeParams:
         "weeks with every accepted need met (since arrival or the last admission) before a user can leave services well",
     )
     leave_badly: float = p(0.012, 0, 1, "weekly chance of leaving badly (care home, death) at well-being 0")
+    # Calibrated (calibrations/england, 2026-12-03): the weighted posterior median of ABC-SMC
+    # against readmissions, long waits and the split of delays (docs/validation.md).
     intermediate_care_share: float = p(
-        0.4,
+        0.5585,
         0,
         1,
         "chance that a patient with a health need needs a step-down (intermediate care) place before going home",
     )
+    # Calibrated (calibrations/england, 2026-12-03): the weighted posterior median of ABC-SMC
+    # against readmissions, long waits and the split of delays (docs/validation.md).
     intermediate_care_places: float = p(
-        12.0,
+        13.4,
         0,
         1000,
         "step-down places per 1,000 users of the initial caseload, shared equally between the health areas",
@@ -620,8 +634,10 @@ class DecisionParams:
         0.2, 0, 1, "share of its year's pooled contributions an agency uses for purposes not agreed"
     )
     budget_growth: float = p(0.02, -1, 1, "yearly budget growth")
+    # Calibrated (calibrations/england, 2026-12-03): the weighted posterior median of ABC-SMC
+    # against readmissions, long waits and the split of delays (docs/validation.md).
     discharge_pressure: float = p(
-        0.5,
+        0.1724,
         0,
         1,
         "weekly chance the acute trust discharges a fit patient before support is in place, under own indicators only",
