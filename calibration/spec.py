@@ -273,6 +273,11 @@ def check(spec: CalibrationSpec) -> CalibrationSpec:
     ):
         if value < lo:
             raise ConfigError(f"{where}.{name}={value} is out of range: allowed {lo}..inf")
+    if spec.population <= len(spec.parameters):
+        raise ConfigError(
+            f"{where}.population={spec.population} is too small: it must exceed the number of free "
+            f"parameters ({len(spec.parameters)}), or the particles' spread cannot be estimated"
+        )
     if spec.workers < 0:
         raise ConfigError(f"{where}.workers={spec.workers} is out of range: allowed 0 (all cores)..inf")
     if not spec.max_minutes > 0:

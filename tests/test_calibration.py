@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = (
     "run.weeks=40",
     "run.summary_weeks=13",
-    "calibration.population=8",
+    "calibration.population=10",
     "calibration.seeds=[1]",
     "calibration.predictive_draws=3",
     "calibration.workers=2",
@@ -82,7 +82,7 @@ def test_tiny_calibration_writes_a_complete_folder(tmp_path):
     keys = [p["key"] for p in spec["parameters"]]
     post = pd.read_parquet(out / outputs.POSTERIOR)
     assert list(post.columns) == [*keys, "weight"]
-    assert len(post) == 8 and post["weight"].sum() == pytest.approx(1.0)
+    assert len(post) == 10 and post["weight"].sum() == pytest.approx(1.0)
     for p in spec["parameters"]:
         assert post[p["key"]].between(p["low"], p["high"]).all()
         assert p["low"] <= state["point"][p["key"]] <= p["high"]
@@ -107,7 +107,7 @@ def test_tiny_calibration_writes_a_complete_folder(tmp_path):
 def test_an_interrupted_calibration_carries_on_from_its_last_generation(tmp_path):
     out = tmp_path / "cal"
     tiny = [a for a in TINY if not a.startswith("calibration.population=")]
-    args = [*tiny, f"calibration.out={out}", "calibration.generations=3", "calibration.population=6"]
+    args = [*tiny, f"calibration.out={out}", "calibration.generations=3", "calibration.population=9"]
     proc = subprocess.Popen(
         [*command(), *args], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,
@@ -176,6 +176,7 @@ def test_a_folder_holding_another_calibration_is_refused(tmp_path):
         ("calibration=wales", "calibration=wales is not a known option"),
         ("calibration.popsize=10", "calibration.popsize=10 is not a known key"),
         ("calibration.population=1", "calibration.population=1 is out of range"),
+        ("calibration.population=5", "calibration.population=5 is too small"),
         ("model.outcomes.stay_weeks=0", "model.outcomes.stay_weeks=0"),
     ],
 )
