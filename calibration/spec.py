@@ -12,6 +12,7 @@ delayed discharges by responsible side (:data:`DERIVED`), each averaged over the
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -290,8 +291,21 @@ def identity(spec: CalibrationSpec, model_config: dict) -> str:
 
     The stopping rules (generations, minutes, minimum epsilon), the number of workers and what is
     computed after the fit (predictive draws, held-out contrasts) are left out, so that a
-    calibration can be resumed, extended with more generations, and its checks redone.
+    calibration can be resumed, extended with more generations, and its checks redone. So are the
+    free parameters' values in the model configuration (every particle sets its own): writing the
+    calibrated point into the defaults leaves the calibration the same one. And so are the
+    experiment settings, which name sweeps: what they change in a run (its seed, its levers) is in
+    the rest of the configuration.
     """
+    model_config = copy.deepcopy(model_config)
+    model_config.pop("experiment", None)
+    for prior in spec.parameters:
+        node = model_config
+        *path, last = prior.key.split(".")
+        for part in path:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(last, None)
     data = {
         "targets": [dataclasses.asdict(t) for t in spec.targets],
         "parameters": [dataclasses.asdict(p) for p in spec.parameters],

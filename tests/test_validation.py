@@ -107,3 +107,19 @@ def test_the_spec_of_the_committed_calibration_still_loads(state):
 
     spec = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(CalibrationSpec), state["calibration"]))
     assert isinstance(spec, CalibrationSpec) and spec.name == "england"
+
+
+def test_the_calibration_command_would_carry_on_the_committed_calibration(state):
+    """With the calibrated point now the defaults, the same command still names the same calibration.
+
+    (Its identity leaves out the free parameters' values, which every particle sets, so rerunning
+    ``partnersim-calibrate calibration=england`` carries on from the committed history instead of
+    refusing the folder.)
+    """
+    from omegaconf import OmegaConf
+
+    from calibration.spec import identity
+    from sim.config import to_dict
+
+    spec = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(CalibrationSpec), state["calibration"]))
+    assert identity(spec, to_dict(compose_config([]))) == state["identity"]
