@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from runner.compose import schema_field
 from sim.config import Config, ConfigError
 from sim.registry import SUMMARY
 
@@ -168,24 +169,9 @@ class CalibrateConfig(Config):
     calibration: CalibrationSpec = field(default_factory=CalibrationSpec)
 
 
-def _field(key: str) -> dataclasses.Field | None:
-    cls: type | None = Config
-    found = None
-    for part in key.split("."):
-        if cls is None or not dataclasses.is_dataclass(cls):
-            return None
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        found = fields.get(part)
-        if found is None:
-            return None
-        default = found.default_factory() if found.default is dataclasses.MISSING else found.default  # type: ignore[misc]
-        cls = type(default) if dataclasses.is_dataclass(default) else None
-    return found
-
-
 def is_integer(key: str) -> bool:
     """Whether a parameter's schema field holds a whole number."""
-    f = _field(key)
+    f = schema_field(key)
     return f is not None and isinstance(f.default, int) and not isinstance(f.default, bool)
 
 
@@ -223,7 +209,7 @@ def check(spec: CalibrationSpec) -> CalibrationSpec:
     seen = set()
     for i, prior in enumerate(spec.parameters):
         key = f"{where}.parameters[{i}]"
-        f = _field(prior.key)
+        f = schema_field(prior.key)
         if f is None or not isinstance(f.default, int | float) or isinstance(f.default, bool):
             raise ConfigError(
                 f"{key}.key={prior.key!r} is not a numeric setting of the model: "
@@ -250,7 +236,7 @@ def check(spec: CalibrationSpec) -> CalibrationSpec:
         if not c.name or c.name == "calibrated":
             raise ConfigError(f"{key}.name={c.name!r}: give the contrast a name other than 'calibrated'")
         for k in c.set:
-            f = _field(k)
+            f = schema_field(k)
             if f is None or not isinstance(f.default, int | float) or isinstance(f.default, bool):
                 raise ConfigError(f"{key}.set: {k!r} is not a numeric setting of the model")
         for output, direction in c.expect.items():
