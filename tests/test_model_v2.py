@@ -155,23 +155,16 @@ def test_partnership_bundle_helps_users_when_trust_is_high_and_costs_modest():
     assert_higher(_outcome(on, "wellbeing"), _outcome(off, "wellbeing"), 0.01, "well-being")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Not shown by model v2 on the calibrated defaults (6 seeds x 156 weeks, trust.initial 0.2, "
-        "coordination.hours 3, on.yaml vs off.yaml): unmet need 0.558 -> 0.507 (-0.051, 3 paired SE "
-        "0.014) and well-being 0.398 -> 0.433, better, not worse. The bundle does hurt hospital flow "
-        "and trust here (NHS-side delayed discharges 52 -> 111 bed-weeks a week, mean trust 0.230 -> "
-        "0.193, 30 contested pool sign-offs a week), but the pool is still quicker than negotiating "
-        "who pays at low trust (mean wait 26.7 -> 23.2 weeks), and joint indicators, loyalty and "
-        "training halve coordination failures (83 -> 44 a week), which cost 8 hours each here."
-    ),
-)
 def test_partnership_bundle_hurts_users_when_trust_is_low_and_costs_high():
     """With low trust and high costs (coordination 3 hours, meetings with everyone every two weeks),
     the full bundle (configs/partnership/on.yaml against off.yaml) makes users' outcomes worse:
     contested pool sign-offs, failed coordinations and meeting hours outweigh what it brings."""
     on, off = _bundle({"trust": {"initial": 0.2}, "coordination": {"hours": 3.0}})
+    # Measured (6 seeds x 156 weeks): unmet need 0.558 -> 0.584 (+0.026, paired SE 0.003; every
+    # seed worse, by 0.012 to 0.033); well-being 0.398 -> 0.389 (-0.009, paired SE 0.002); mean
+    # wait 26.7 -> 29.5 weeks; about 450 contested pool sign-offs a week at trust 0.18. (The
+    # minimums, set before the effect was first seen, are about 45% of these.) Until the pool
+    # sign-off needed the partner's trust, the bundle helped here: unmet need 0.558 -> 0.507.
     assert_higher(_outcome(on, "unmet_need"), _outcome(off, "unmet_need"), 0.02, "unmet need")
     assert_higher(_outcome(off, "wellbeing"), _outcome(on, "wellbeing"), 0.01, "well-being")
 

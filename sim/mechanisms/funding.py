@@ -14,8 +14,10 @@ then need a funder:
 - Under a pool, a *joint* user's need (needs held by both a primary care trust and a council) is
   in the pool's scope while the pool has money and what it funds fits in the members' weekly
   contributions (:func:`_in_scope`); the pool then removes the question of who pays, but the
-  other member must sign off the user's eligibility, and a defensive partner that distrusts the
-  agency asking contests it (:func:`_sign_off`): a pool dispute.
+  other member must sign off the user's eligibility: let the agency asking commit pooled money
+  on its behalf (Brereton & Clarke's test of partnership). It does so each week with chance
+  ``T_ba * (1 - d_b * (1 - L_b))``, its trust in the agency asking times its commitment to the
+  partnership over its own turf, and contests it otherwise (:func:`_sign_off`): a pool dispute.
 - Otherwise (no pool, or outside its scope) the two agencies negotiate who pays for the personal
   care of a joint user. Each week they agree with probability
 
@@ -228,8 +230,12 @@ def _sign_off(
 ) -> np.ndarray:
     """Whether the other pool member signs off each in-scope need this week.
 
-    It contests the user's eligibility with chance ``d_b * (1 - T_ba)`` (its defensiveness times
-    its distrust of the agency asking), and signs off otherwise. A contested need is a pool
+    Signing off lets the agency asking commit pooled money on the member's behalf, which it does
+    with chance ``T_ba * (1 - d_b * (1 - L_b))``: its staff's trust in the agency asking, times
+    its commitment to the partnership (defensiveness ``d_b`` held back by its staff's loyalty
+    ``L_b``, as in a negotiation over who pays). Otherwise it contests the user's eligibility. The
+    pool takes the bargaining over who pays off the table (no ``funding.negotiation_base``, no
+    refusal under budget pressure), but not the trust it needs. A contested need is a pool
     dispute: it waits for the next week (past the panel), both sides spend
     ``funding.negotiation_hours`` on it each week, and when it is finally signed off that is one
     joint case between them: a success within four weeks, a failure after a longer dispute.
@@ -240,7 +246,7 @@ def _sign_off(
     a = agencies[ask]
     b = _other_member(world, users[ask], a)
     d = world.agency_defensiveness.take(b)
-    p = 1.0 - d * (1.0 - world.agency_trust[b, a])
+    p = world.agency_trust[b, a] * (1.0 - d * (1.0 - world.agency_loyalty.take(b)))
     agree = world.streams.funding.random(ask.size) < p
     signed = np.zeros(users.size, bool)
     signed[ask[agree]] = True
