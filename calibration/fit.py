@@ -95,7 +95,12 @@ def _abc(config: Config, spec: CalibrationSpec, workers: int):
 
     fitted = [t for t in spec.targets if t.fit]
     distance = pyabc.PNormDistance(p=2, fixed_weights={t.name: 1.0 / t.tolerance for t in fitted})
-    sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+    # One worker samples in this process, from numpy's global generator seeded with the ABC seed:
+    # the fit is then bit-reproducible. Several workers draw their own streams and race.
+    if workers == 1:
+        sampler = pyabc.sampler.SingleCoreSampler()
+    else:
+        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
     return pyabc.ABCSMC(
         ParticleModel(config, spec),
         prior(spec.parameters),

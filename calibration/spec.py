@@ -157,7 +157,7 @@ class CalibrationSpec:
     generations: int = 6
     min_epsilon: float = 0.0
     max_minutes: float = 60.0
-    workers: int = 0
+    workers: int = 0  # 0: every core; 1: sampled in this process, bit-reproducible
     predictive_draws: int = 20
     abc_seed: int = 20061
 
