@@ -23,6 +23,7 @@ import yaml
 
 from calibration import outputs
 from calibration.spec import CalibrationSpec, Prior, Target, check, mean_statistics, statistics
+from commands import tree_env
 from sim.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,16 +45,9 @@ def command() -> list[str]:
     return [sys.executable, "-c", "from calibration.cli import main; main()"]
 
 
-def _env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env.pop("HYDRA_FULL_ERROR", None)
-    return env
-
-
 def calibrate(cwd: Path, *overrides: str, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*command(), *overrides], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout
+        [*command(), *overrides], cwd=cwd, env=tree_env(), capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -125,7 +119,7 @@ def test_an_interrupted_calibration_carries_on_from_its_last_generation(tmp_path
     tiny = [a for a in TINY if not a.startswith("calibration.population=")]
     args = [*tiny, f"calibration.out={out}", "calibration.generations=3", "calibration.population=9"]
     proc = subprocess.Popen(
-        [*command(), *args], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [*command(), *args], cwd=tmp_path, env=tree_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,
     )  # fmt: skip
     db = out / outputs.HISTORY

@@ -6,7 +6,6 @@ Every run goes to its own ``tmp_path`` (``hydra.run.dir``) with a short ``run.we
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from commands import tree_env
 from runner.cli import SUMMARY_ROWS
 from sim.registry import SUMMARY, outcome
 
@@ -39,13 +39,10 @@ def command(module: bool = False) -> list[str]:
 
 
 def run_cli(cwd: Path, *overrides: str, module: bool = False) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
         [*command(module), *overrides],
         cwd=cwd,
-        env=env,
+        env=tree_env(),
         capture_output=True,
         text=True,
         timeout=300,

@@ -11,7 +11,6 @@ seeds), and a sweep whose calibration folder is missing must stop before writing
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 from analysis.design import drawn_columns, prepare
 from analysis.effects import effect_table
 from analysis.gallery import missing_calibration
+from commands import tree_env
 from runner.compose import compose_config
 from runner.experiment import apply, derive_seed, draw_particles, posterior_keys, read_posterior
 from runner.sweep import config_hash
@@ -72,20 +72,12 @@ def drawn(posterior: Path | str, draw: int, draws: int = 4, **experiment) -> obj
     return apply(to_config({"experiment": {**settings, **experiment}, "run": {"weeks": 8}}))
 
 
-def env() -> dict[str, str]:
-    """The environment of a command: this source tree first on the path, Hydra's errors as users see them."""
-    out = dict(os.environ)
-    out["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), out.get("PYTHONPATH")) if p)
-    out.pop("HYDRA_FULL_ERROR", None)
-    return out
-
-
 def cli(*args: str, cwd: Path, module: str = "runner") -> subprocess.CompletedProcess:
     """Run ``partnersim`` (or another module's command) as a user would, in ``cwd``."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd,
-        env=env(),
+        env=tree_env(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -113,7 +105,7 @@ def test_the_same_draw_gives_the_same_config_in_two_processes(tmp_path):
     other = subprocess.run(
         [sys.executable, "-c", script, *overrides],
         cwd=tmp_path,
-        env=env(),
+        env=tree_env(),
         capture_output=True,
         text=True,
         timeout=120,

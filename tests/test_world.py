@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from commands import tree_env
 from runner.compose import CONFIG_DIR, compose_config
 from sim import PartnershipModel, run_model
 from sim.agents import PROFESSIONS, SECTOR_PROFILE
@@ -47,13 +47,10 @@ def _default_world(**by_sector) -> dict:
 
 def run_cli(cwd: Path, *overrides: str) -> subprocess.CompletedProcess:
     """``python -m runner`` with this tree first on the path."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
         [sys.executable, "-m", "runner", *overrides],
         cwd=cwd,
-        env=env,
+        env=tree_env(),
         capture_output=True,
         text=True,
         timeout=300,
