@@ -77,6 +77,16 @@ def is_joint(world: Caseload, users: np.ndarray) -> np.ndarray:
     return np.logical_and(held & 0x01010101, held & 0x02020202)
 
 
+def commitment(defensiveness: np.ndarray, loyalty: np.ndarray) -> np.ndarray:
+    """An agency's commitment to the partnership over its own turf: ``1 - d * (1 - L)``.
+
+    Defensiveness ``d`` holds an agency back from committing money with a partner, as far as its
+    staff's loyalty ``L`` to the wider partnership does not outweigh it. It scales both the chance
+    of agreeing who pays (:func:`_negotiate`) and of signing off pooled spending (:func:`_sign_off`).
+    """
+    return 1.0 - defensiveness * (1.0 - loyalty)
+
+
 def fund(world: Delivery) -> None:
     """Decide funding for the needs awaiting it, as far as each agency's panel time allows.
 
@@ -246,7 +256,7 @@ def _sign_off(
     a = agencies[ask]
     b = _other_member(world, users[ask], a)
     d = world.agency_defensiveness.take(b)
-    p = world.agency_trust[b, a] * (1.0 - d * (1.0 - world.agency_loyalty.take(b)))
+    p = world.agency_trust[b, a] * commitment(d, world.agency_loyalty.take(b))
     agree = world.streams.funding.random(ask.size) < p
     signed = np.zeros(users.size, bool)
     signed[ask[agree]] = True
@@ -315,7 +325,7 @@ def _negotiate(world: Delivery, users: np.ndarray, council: np.ndarray, cell: np
     p = (
         f.negotiation_base
         * (0.5 * (trust + trust.T))
-        * (1.0 - defensive * (1.0 - 0.5 * (loyalty[:, None] + loyalty)))
+        * commitment(defensive, 0.5 * (loyalty[:, None] + loyalty))
         * (1.0 - f.over_budget_refusal * np.maximum.outer(pressure, pressure))
     )
     agree = world.streams.funding.random(users.size) < p[council, pct]
